@@ -1,0 +1,98 @@
+package io.tagcache;
+
+import java.lang.reflect.Type;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.concurrent.CompletableFuture;
+
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.cache.Cache;
+
+/**
+ * A {@link Cache} whose entries carry tags: the identities of everything an entry contains
+ * ({@code user-1}, {@code loc-1}). Invalidating a tag removes every entry that carries it, whatever
+ * its key.
+ *
+ * <h2>Fenced writes</h2>
+ * A value computed from data read before an invalidation must not be stored after that
+ * invalidation (the stale-set race). Callers that load values themselves use the fence protocol:
+ * <ol>
+ * <li>{@link #readFence()} <em>before</em> reading the source data;</li>
+ * <li>compute the value;</li>
+ * <li>{@link #putFenced putFenced(key, value, tags, ttl, fence)}, which stores nothing when any of the
+ * tags, the key, or the whole cache was invalidated after the fence was read.</li>
+ * </ol>
+ * {@link #get(Object, java.util.concurrent.Callable)} and the annotation support follow it.
+ */
+public interface TaggedCache extends Cache {
+
+	/**
+	 * The fence value that stands for "the fence could not be read"; a fenced put with it stores
+	 * nothing, because it cannot prove its value is fresh.
+	 */
+	long UNKNOWN_FENCE = -1;
+
+	/**
+	 * Associate the value with the key and replace the entry's previous tags with the given ones.
+	 * The value and every tag-index record are written together (atomically), immediately.
+	 * @param key the key
+	 * @param value the value, {@code null} only if the cache allows null values
+	 * @param tags the entry's tags; each must be non-blank and at most 1 KiB
+	 * @throws IllegalArgumentException for a {@code null} value in a cache that does not store
+	 * nulls, an invalid tag, or a value that cannot be serialized (nothing is written then)
+	 */
+	void put(Object key, @Nullable Object value, Collection<String> tags);
+
+	/**
+	 * Remove every entry of this cache that carries at least one of the tags; other caches are not
+	 * touched. Atomic up to the inline bound; see {@link TagInvalidator}.
+	 * @param tags the tags to invalidate
+	 * @return the number of entries removed
+	 */
+	long invalidateTags(Collection<String> tags);
+
+	/**
+	 * Read the cache's invalidation fence: a generation that later invalidations of this cache
+	 * exceed. Costs one Redis round trip; call it on a miss, before loading the value.
+	 * @return the fence, or {@link #UNKNOWN_FENCE} when Redis could not be reached
+	 */
+	long readFence();
+
+	/**
+	 * Store the entry unless one of its tags, its key, or the whole cache was invalidated after
+	 * {@code fence} was read. The check and the write are one atomic script.
+	 * @param key the key
+	 * @param value the value, {@code null} only if the cache allows null values
+	 * @param tags the entry's tags
+	 * @param timeToLive the entry's time to live, or {@code null} for the cache's default
+	 * @param fence the value {@link #readFence()} returned before the value's data was read
+	 * @return whether the entry was stored
+	 */
+	boolean putFenced(Object key, @Nullable Object value, Collection<String> tags, @Nullable Duration timeToLive,
+			long fence);
+
+	/**
+	 * Look an entry up and read its value as the given (possibly generic) type, rather than as the
+	 * type recorded when it was written.
+	 * @param key the key
+	 * @param valueType the type to read the value as, such as a method's generic return type
+	 * @return the wrapped value, or {@code null} on a miss
+	 */
+	@Nullable ValueWrapper lookup(Object key, Type valueType);
+
+	/**
+	 * Look an entry up without blocking, reading its value as the given type.
+	 * @param key the key
+	 * @param valueType the type to read the value as
+	 * @return a future of the wrapped value, completing with {@code null} on a miss
+	 */
+	CompletableFuture<@Nullable ValueWrapper> lookupAsync(Object key, Type valueType);
+
+	/**
+	 * Return this instance's counters for the cache.
+	 * @return the statistics
+	 */
+	TaggedCacheStatistics getStatistics();
+
+}

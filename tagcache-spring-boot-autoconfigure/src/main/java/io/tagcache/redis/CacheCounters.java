@@ -1,0 +1,66 @@
+package io.tagcache.redis;
+
+import java.util.concurrent.atomic.LongAdder;
+
+import io.tagcache.TaggedCacheStatistics;
+
+/** Contention-free counters behind {@link TaggedCacheStatistics}. */
+final class CacheCounters implements TaggedCacheStatistics {
+
+	final LongAdder hits = new LongAdder();
+
+	final LongAdder misses = new LongAdder();
+
+	final LongAdder puts = new LongAdder();
+
+	final LongAdder rejectedPuts = new LongAdder();
+
+	final LongAdder evictions = new LongAdder();
+
+	final LongAdder invalidations = new LongAdder();
+
+	final LongAdder invalidatedEntries = new LongAdder();
+
+	final LongAdder errors = new LongAdder();
+
+	@Override
+	public long getHits() {
+		return this.hits.sum();
+	}
+
+	@Override
+	public long getMisses() {
+		return this.misses.sum();
+	}
+
+	@Override
+	public long getPuts() {
+		return this.puts.sum();
+	}
+
+	@Override
+	public long getRejectedPuts() {
+		return this.rejectedPuts.sum();
+	}
+
+	@Override
+	public long getEvictions() {
+		return this.evictions.sum();
+	}
+
+	@Override
+	public long getInvalidations() {
+		return this.invalidations.sum();
+	}
+
+	@Override
+	public long getInvalidatedEntries() {
+		return this.invalidatedEntries.sum();
+	}
+
+	@Override
+	public long getErrors() {
+		return this.errors.sum();
+	}
+
+}

@@ -1,0 +1,90 @@
+package io.tagcache.redis;
+
+import java.nio.charset.StandardCharsets;
+
+/**
+ * The Redis key names of one cache. Every key starts with the key prefix and holds the cache name
+ * as its hash tag ({@code <prefix>:{<cache>}:...}), so that all keys of a cache share one hash
+ * slot and every script runs on one cluster node. The layout is described in {@code lib.lua}.
+ */
+final class CacheKeyspace {
+
+	private final String cacheName;
+
+	private final String base;
+
+	private final byte[] generationKey;
+
+	private final byte[] fenceKey;
+
+	private final byte[] detachedKey;
+
+	CacheKeyspace(String keyPrefix, String cacheName) {
+		this.cacheName = cacheName;
+		this.base = keyPrefix + ":{" + cacheName + "}:";
+		this.generationKey = bytes(this.base + "gen");
+		this.fenceKey = bytes(this.base + "fence");
+		this.detachedKey = bytes(this.base + "detached");
+	}
+
+	String cacheName() {
+		return this.cacheName;
+	}
+
+	/** The common start of every key of the cache, passed to scripts to derive the keys. */
+	String base() {
+		return this.base;
+	}
+
+	byte[] entryKey(String key) {
+		return bytes(this.base + "e:" + key);
+	}
+
+	byte[] indexKey(String tag) {
+		return bytes(this.base + "t:" + tag);
+	}
+
+	byte[] generationKey() {
+		return this.generationKey;
+	}
+
+	byte[] fenceKey() {
+		return this.fenceKey;
+	}
+
+	byte[] detachedKey() {
+		return this.detachedKey;
+	}
+
+	/** A {@code SCAN MATCH} pattern for the cache's entry keys, glob characters escaped. */
+	String entryPattern() {
+		return escapeGlob(this.base) + "e:*";
+	}
+
+	/** A {@code SCAN MATCH} pattern for every key of the cache. */
+	String keyPattern() {
+		return escapeGlob(this.base) + "*";
+	}
+
+	/** The key part of an entry key. */
+	String keyOfEntry(String entryKey) {
+		return entryKey.substring(this.base.length() + 2);
+	}
+
+	static String escapeGlob(String literal) {
+		StringBuilder escaped = new StringBuilder(literal.length() + 8);
+		for (int i = 0; i < literal.length(); i++) {
+			char c = literal.charAt(i);
+			if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\') {
+				escaped.append('\\');
+			}
+			escaped.append(c);
+		}
+		return escaped.toString();
+	}
+
+	static byte[] bytes(String value) {
+		return value.getBytes(StandardCharsets.UTF_8);
+	}
+
+}

@@ -1,0 +1,230 @@
+package io.tagcache.redis;
+
+import java.lang.reflect.Type;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.SortedMap;
+import java.util.SortedSet;
+
+import org.jspecify.annotations.Nullable;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JavaType;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.type.TypeFactory;
+
+import org.springframework.util.ClassUtils;
+
+/**
+ * Writes values as JSON and reads them back, either as the caller's (possibly generic) type or,
+ * for untyped reads, as the type recorded in the entry's type hint.
+ *
+ * <p>The hint is a canonical type such as {@code java.util.List<com.example.User>}: the runtime
+ * class, with the element class of a homogeneous collection and the key and value classes of a
+ * homogeneous map, so that a plain {@code @Cacheable} returning {@code List<User>} reads back users
+ * rather than maps. Collections are hinted by their interface ({@code List}, {@code Set},
+ * {@code Map}) so that immutable JDK implementations never appear in a hint. Every class a hint
+ * names must pass the {@link TypeAllowList} before it is loaded. No Java serialization, no
+ * polymorphic default typing.
+ */
+final class JsonValueSerializer {
+
+	private final JsonMapper mapper;
+
+	private final TypeAllowList allowList;
+
+	private final @Nullable ClassLoader classLoader;
+
+	JsonValueSerializer(JsonMapper mapper, TypeAllowList allowList, @Nullable ClassLoader classLoader) {
+		this.mapper = mapper;
+		this.allowList = allowList;
+		this.classLoader = classLoader;
+	}
+
+	byte[] serialize(Object value, String cacheName) {
+		try {
+			return this.mapper.writeValueAsBytes(value);
+		}
+		catch (JacksonException ex) {
+			throw new IllegalArgumentException("Cannot store a value of type " + value.getClass().getName()
+					+ " in cache '" + cacheName + "' as JSON: " + ex.getOriginalMessage(), ex);
+		}
+	}
+
+	Object deserialize(byte[] json, Type type, String cacheName) {
+		return read(json, this.mapper.getTypeFactory().constructType(type), cacheName);
+	}
+
+	Object deserialize(byte[] json, String typeHint, String cacheName) {
+		return read(json, resolve(typeHint, cacheName), cacheName);
+	}
+
+	private Object read(byte[] json, JavaType type, String cacheName) {
+		try {
+			return this.mapper.readValue(json, type);
+		}
+		catch (JacksonException ex) {
+			throw new IllegalStateException("Cannot read the entry of cache '" + cacheName + "' as " + type.toCanonical()
+					+ ": " + ex.getOriginalMessage(), ex);
+		}
+	}
+
+	/** The canonical type hint of a value. */
+	String typeHint(Object value) {
+		StringBuilder hint = new StringBuilder(64);
+		appendHint(hint, value);
+		return hint.toString();
+	}
+
+	private void appendHint(StringBuilder hint, Object value) {
+		if (value instanceof Collection<?> collection) {
+			hint.append((value instanceof SortedSet<?>) ? SortedSet.class.getName()
+					: (value instanceof Set<?>) ? Set.class.getName() : List.class.getName());
+			Object element = commonElement(collection);
+			if (element != null) {
+				hint.append('<');
+				appendHint(hint, element);
+				hint.append('>');
+			}
+		}
+		else if (value instanceof Map<?, ?> map) {
+			hint.append((value instanceof SortedMap<?, ?>) ? SortedMap.class.getName() : Map.class.getName());
+			Object key = commonElement(map.keySet());
+			Object element = commonElement(map.values());
+			if (key != null && element != null) {
+				hint.append('<');
+				appendHint(hint, key);
+				hint.append(',');
+				appendHint(hint, element);
+				hint.append('>');
+			}
+		}
+		else if (value instanceof Optional<?> optional) {
+			hint.append(Optional.class.getName());
+			if (optional.isPresent()) {
+				hint.append('<');
+				appendHint(hint, optional.get());
+				hint.append('>');
+			}
+		}
+		else if (value instanceof Enum<?> constant) {
+			hint.append(constant.getDeclaringClass().getName());
+		}
+		else if (value.getClass().isArray()) {
+			hint.append(value.getClass().getComponentType().getName()).append("[]");
+		}
+		else {
+			hint.append(value.getClass().getName());
+		}
+	}
+
+	/** The element that stands for all elements, when all are of one class (checked, not assumed). */
+	private static @Nullable Object commonElement(Collection<?> elements) {
+		Object first = null;
+		for (Object element : elements) {
+			if (element == null || (first != null && element.getClass() != first.getClass())) {
+				return null;
+			}
+			if (first == null) {
+				first = element;
+			}
+		}
+		return (first instanceof Collection<?> || first instanceof Map<?, ?>) ? null : first;
+	}
+
+	/** Parse a canonical hint, checking every class it names against the allow-list before loading it. */
+	JavaType resolve(String typeHint, String cacheName) {
+		HintParser parser = new HintParser(typeHint, cacheName);
+		JavaType type = parser.parseType();
+		parser.expectEnd();
+		return type;
+	}
+
+	private final class HintParser {
+
+		private final String hint;
+
+		private final String cacheName;
+
+		private int position;
+
+		HintParser(String hint, String cacheName) {
+			this.hint = hint;
+			this.cacheName = cacheName;
+		}
+
+		JavaType parseType() {
+			int start = this.position;
+			while (this.position < this.hint.length() && "<>,[]".indexOf(this.hint.charAt(this.position)) < 0) {
+				this.position++;
+			}
+			String className = this.hint.substring(start, this.position).trim();
+			if (!JsonValueSerializer.this.allowList.allows(className)) {
+				throw new IllegalStateException("Cache '" + this.cacheName + "' holds an entry of type " + className
+						+ ", which is not allowed for untyped reads. Read it with its type (the annotations and "
+						+ "get(key, Class) do), or add its package to the type allow-list (" + allowHint() + ")");
+			}
+			TypeFactory types = JsonValueSerializer.this.mapper.getTypeFactory();
+			Class<?> raw = load(className);
+			JavaType type;
+			if (peek('<')) {
+				this.position++;
+				List<JavaType> parameters = new ArrayList<>();
+				parameters.add(parseType());
+				while (peek(',')) {
+					this.position++;
+					parameters.add(parseType());
+				}
+				expect('>');
+				type = types.constructParametricType(raw, parameters.toArray(JavaType[]::new));
+			}
+			else {
+				type = types.constructType(raw);
+			}
+			while (peek('[')) {
+				this.position++;
+				expect(']');
+				type = types.constructArrayType(type);
+			}
+			return type;
+		}
+
+		private Class<?> load(String className) {
+			try {
+				return ClassUtils.forName(className, JsonValueSerializer.this.classLoader);
+			}
+			catch (ClassNotFoundException | LinkageError ex) {
+				throw new IllegalStateException("Cache '" + this.cacheName + "' holds an entry of type " + className
+						+ ", which this application cannot load", ex);
+			}
+		}
+
+		private boolean peek(char c) {
+			return this.position < this.hint.length() && this.hint.charAt(this.position) == c;
+		}
+
+		private void expect(char c) {
+			if (!peek(c)) {
+				throw new IllegalStateException("Cache '" + this.cacheName + "' holds an entry with a malformed type hint '"
+						+ this.hint + "'");
+			}
+			this.position++;
+		}
+
+		void expectEnd() {
+			if (this.position != this.hint.length()) {
+				throw new IllegalStateException("Cache '" + this.cacheName + "' holds an entry with a malformed type hint '"
+						+ this.hint + "'");
+			}
+		}
+
+		private String allowHint() {
+			return "tagcache.allowed-types, or RedisTaggedCacheManager.builder(...).allowedTypes(...)";
+		}
+
+	}
+
+}

@@ -1,0 +1,480 @@
+package io.tagcache.redis;
+
+import java.lang.reflect.Type;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+import java.util.function.Supplier;
+
+import io.tagcache.TaggedCache;
+import io.tagcache.TaggedCacheStatistics;
+import io.tagcache.redis.RedisTaggedCacheWriter.PutMode;
+import io.tagcache.redis.RedisTaggedCacheWriter.PutResult;
+import io.tagcache.redis.RedisTaggedCacheWriter.StoredEntry;
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.cache.support.SimpleValueWrapper;
+import org.springframework.dao.DataAccessException;
+
+/**
+ * A {@link TaggedCache} stored in Redis.
+ *
+ * <p>Design notes:
+ * <ul>
+ * <li><b>Hits</b> are one {@code HMGET} of the entry hash. The value is JSON; it is read as the
+ * caller's type where one is given, otherwise as the allow-listed type hint stored with it.</li>
+ * <li><b>Writes</b> are one script that writes the value, its tag list and every tag-index record
+ * together, so no entry ever exists that its tags cannot reach. Loads ({@link #get(Object, Callable)},
+ * the annotations) are fenced: the cache's generation is read on the miss, before the loader runs,
+ * and the write is refused if any of the entry's tags, its key or the whole cache was invalidated
+ * since (the stale-set race).</li>
+ * <li><b>Single flight</b>: concurrent {@code get(key, loader)} calls for one key in this JVM share
+ * one loader call; the others wait for its result.</li>
+ * <li><b>Redis is a cache, not a dependency</b>: a failed read is a miss and a failed write is
+ * skipped; both are counted and logged once per burst. Evictions, {@code clear} and
+ * invalidations are not absorbed: they throw a {@link DataAccessException}, because silently
+ * losing one could serve stale data once Redis answers again.</li>
+ * </ul>
+ */
+public final class RedisTaggedCache implements TaggedCache {
+
+	private final String name;
+
+	private final CacheKeyspace keyspace;
+
+	private final RedisTaggedCacheConfiguration configuration;
+
+	private final RedisTaggedCacheManager manager;
+
+	private final RedisTaggedCacheWriter writer;
+
+	private final JsonValueSerializer serializer;
+
+	private final CacheKeyConverter keyConverter;
+
+	private final RedisFailureLog failureLog;
+
+	private final CacheCounters counters = new CacheCounters();
+
+	private final ConcurrentMap<String, Load> loads = new ConcurrentHashMap<>();
+
+	private volatile boolean registered;
+
+	RedisTaggedCache(String name, RedisTaggedCacheConfiguration configuration, RedisTaggedCacheManager manager) {
+		TagRules.validateCacheName(name);
+		this.name = name;
+		this.configuration = configuration;
+		this.manager = manager;
+		this.keyspace = new CacheKeyspace(manager.getKeyPrefix(), name);
+		this.writer = manager.writer();
+		this.serializer = manager.serializer();
+		this.keyConverter = manager.keyConverter();
+		this.failureLog = manager.failureLog();
+	}
+
+	@Override
+	public String getName() {
+		return this.name;
+	}
+
+	/** Returns the manager that created this cache. */
+	@Override
+	public RedisTaggedCacheManager getNativeCache() {
+		return this.manager;
+	}
+
+	/** Returns the cache's settings. */
+	public RedisTaggedCacheConfiguration getConfiguration() {
+		return this.configuration;
+	}
+
+	@Override
+	public TaggedCacheStatistics getStatistics() {
+		return this.counters;
+	}
+
+	CacheKeyspace keyspace() {
+		return this.keyspace;
+	}
+
+	CacheCounters counters() {
+		return this.counters;
+	}
+
+	// Reads
+
+	@Override
+	public @Nullable ValueWrapper get(Object key) {
+		return lookupEntry(redisKey(key), null);
+	}
+
+	@Override
+	@SuppressWarnings("unchecked")
+	public <T> @Nullable T get(Object key, @Nullable Class<T> type) {
+		ValueWrapper wrapper = lookupEntry(redisKey(key), type);
+		return (wrapper != null) ? (T) wrapper.get() : null;
+	}
+
+	@Override
+	public @Nullable ValueWrapper lookup(Object key, Type valueType) {
+		return lookupEntry(redisKey(key), valueType);
+	}
+
+	@Override
+	public CompletableFuture<@Nullable ValueWrapper> lookupAsync(Object key, Type valueType) {
+		return lookupEntryAsync(redisKey(key), valueType);
+	}
+
+	@Override
+	public @Nullable CompletableFuture<?> retrieve(Object key) {
+		return lookupEntryAsync(redisKey(key), null)
+			.thenApply(wrapper -> (wrapper != null && wrapper.get() != null) ? wrapper.get() : wrapper);
+	}
+
+	private @Nullable ValueWrapper lookupEntry(String key, @Nullable Type type) {
+		StoredEntry entry;
+		try {
+			entry = this.writer.read(this.keyspace, key);
+			this.failureLog.succeeded();
+		}
+		catch (DataAccessException ex) {
+			absorb("get", ex);
+			this.counters.misses.increment();
+			return null;
+		}
+		return toWrapper(entry, type);
+	}
+
+	private CompletableFuture<@Nullable ValueWrapper> lookupEntryAsync(String key, @Nullable Type type) {
+		return this.writer.readAsync(this.keyspace, key).handle((entry, ex) -> {
+			if (ex != null) {
+				absorb("get", asRuntime(ex));
+				this.counters.misses.increment();
+				return null;
+			}
+			this.failureLog.succeeded();
+			return toWrapper(entry, type);
+		});
+	}
+
+	private @Nullable ValueWrapper toWrapper(@Nullable StoredEntry entry, @Nullable Type type) {
+		if (entry == null) {
+			this.counters.misses.increment();
+			return null;
+		}
+		this.counters.hits.increment();
+		if (entry.isNull()) {
+			return new SimpleValueWrapper(null);
+		}
+		Object value = (type != null) ? this.serializer.deserialize(entry.value(), type, this.name)
+				: this.serializer.deserialize(entry.value(), entry.typeHint(), this.name);
+		return new SimpleValueWrapper(value);
+	}
+
+	// Loads (single flight, fenced)
+
+	@Override
+	@SuppressWarnings("unchecked")
+	public <T> @Nullable T get(Object key, Callable<T> valueLoader) {
+		String redisKey = redisKey(key);
+		ValueWrapper hit = lookupEntry(redisKey, null);
+		if (hit != null) {
+			return (T) hit.get();
+		}
+		Load load = new Load(Thread.currentThread());
+		Load running = this.loads.putIfAbsent(redisKey, load);
+		if (running != null) {
+			return (T) running.await(key, this.name);
+		}
+		try {
+			long fence = readFence();
+			T value;
+			try {
+				value = valueLoader.call();
+			}
+			catch (Exception ex) {
+				ValueRetrievalException failure = new ValueRetrievalException(key, valueLoader, ex);
+				load.result.completeExceptionally(failure);
+				throw failure;
+			}
+			if (value != null || this.configuration.isCacheNullValues()) {
+				writeFenced(redisKey, value, List.of(), null, fence);
+			}
+			load.result.complete(value);
+			return value;
+		}
+		catch (RuntimeException | Error ex) {
+			load.result.completeExceptionally(ex);
+			throw ex;
+		}
+		finally {
+			this.loads.remove(redisKey, load);
+		}
+	}
+
+	@Override
+	@SuppressWarnings("unchecked")
+	public <T> CompletableFuture<T> retrieve(Object key, Supplier<CompletableFuture<T>> valueLoader) {
+		String redisKey = redisKey(key);
+		return lookupEntryAsync(redisKey, null).thenCompose(hit -> {
+			if (hit != null) {
+				return CompletableFuture.completedFuture((T) hit.get());
+			}
+			Load load = new Load(null);
+			Load running = this.loads.putIfAbsent(redisKey, load);
+			if (running != null) {
+				return running.result.thenApply(value -> (T) value);
+			}
+			return readFenceAsync().thenCompose(fence -> valueLoader.get().thenCompose(value -> {
+				if (value == null && !this.configuration.isCacheNullValues()) {
+					return CompletableFuture.completedFuture(value);
+				}
+				return writeFencedAsync(redisKey, value, fence).thenApply(written -> value);
+			})).whenComplete((value, ex) -> {
+				this.loads.remove(redisKey, load);
+				if (ex != null) {
+					load.result.completeExceptionally(ex);
+				}
+				else {
+					load.result.complete(value);
+				}
+			});
+		});
+	}
+
+	@Override
+	public long readFence() {
+		try {
+			long generation = this.writer.readGeneration(this.keyspace);
+			this.failureLog.succeeded();
+			return generation;
+		}
+		catch (DataAccessException ex) {
+			absorb("readFence", ex);
+			return UNKNOWN_FENCE;
+		}
+	}
+
+	private CompletableFuture<Long> readFenceAsync() {
+		return this.writer.readGenerationAsync(this.keyspace).handle((generation, ex) -> {
+			if (ex != null) {
+				absorb("readFence", asRuntime(ex));
+				return UNKNOWN_FENCE;
+			}
+			return generation;
+		});
+	}
+
+	// Writes
+
+	@Override
+	public void put(Object key, @Nullable Object value) {
+		put(key, value, List.of());
+	}
+
+	@Override
+	public void put(Object key, @Nullable Object value, Collection<String> tags) {
+		write(redisKey(key), value, TagRules.validateTags(tags, this.name), null, PutMode.ALWAYS);
+	}
+
+	@Override
+	public boolean putFenced(Object key, @Nullable Object value, Collection<String> tags,
+			@Nullable Duration timeToLive, long fence) {
+		return writeFenced(redisKey(key), value, TagRules.validateTags(tags, this.name), timeToLive, fence);
+	}
+
+	private boolean writeFenced(String redisKey, @Nullable Object value, List<String> tags,
+			@Nullable Duration timeToLive, long fence) {
+		if (fence == UNKNOWN_FENCE) {
+			this.counters.rejectedPuts.increment();
+			return false;
+		}
+		PutResult result = write(redisKey, value, tags, timeToLive, PutMode.fenced(fence));
+		return result != null && result.written();
+	}
+
+	private CompletableFuture<Boolean> writeFencedAsync(String redisKey, @Nullable Object value, long fence) {
+		if (fence == UNKNOWN_FENCE) {
+			this.counters.rejectedPuts.increment();
+			return CompletableFuture.completedFuture(false);
+		}
+		Serialized serialized = serialize(value);
+		return this.writer
+			.putAsync(this.keyspace, redisKey, serialized.json(), serialized.typeHint(),
+					this.configuration.getTimeToLive(), List.of(), PutMode.fenced(fence))
+			.handle((result, ex) -> {
+				if (ex != null) {
+					absorb("put", asRuntime(ex));
+					return false;
+				}
+				count(result);
+				return result.written();
+			});
+	}
+
+	@Override
+	public @Nullable ValueWrapper putIfAbsent(Object key, @Nullable Object value) {
+		PutResult result = write(redisKey(key), value, List.of(), null, PutMode.IF_ABSENT);
+		if (result == null || result.existing() == null) {
+			return null;
+		}
+		return toWrapper(result.existing(), null);
+	}
+
+	/** Serialize and write; returns {@code null} when Redis failed (absorbed). */
+	private @Nullable PutResult write(String redisKey, @Nullable Object value, List<String> tags,
+			@Nullable Duration timeToLive, PutMode mode) {
+		Serialized serialized = serialize(value);
+		ensureRegistered();
+		try {
+			PutResult result = this.writer.put(this.keyspace, redisKey, serialized.json(), serialized.typeHint(),
+					(timeToLive != null) ? timeToLive : this.configuration.getTimeToLive(), tags, mode);
+			this.failureLog.succeeded();
+			count(result);
+			return result;
+		}
+		catch (DataAccessException ex) {
+			absorb("put", ex);
+			return null;
+		}
+	}
+
+	private void count(PutResult result) {
+		if (result.written()) {
+			this.counters.puts.increment();
+		}
+		else if (result.existing() == null) {
+			this.counters.rejectedPuts.increment();
+		}
+	}
+
+	private record Serialized(byte[] json, String typeHint) {
+	}
+
+	private Serialized serialize(@Nullable Object value) {
+		if (value == null) {
+			if (!this.configuration.isCacheNullValues()) {
+				throw new IllegalArgumentException("Cache '" + this.name + "' does not store null values; skip them "
+						+ "with unless = \"#result == null\" or enable tagcache.cache-null-values");
+			}
+			return new Serialized(new byte[0], "");
+		}
+		return new Serialized(this.serializer.serialize(value, this.name), this.serializer.typeHint(value));
+	}
+
+	/**
+	 * Registers the cache in the prefix's registry before its first write, so invalidations from
+	 * any instance reach it; a failed registration is retried with the next write.
+	 */
+	private void ensureRegistered() {
+		if (!this.registered) {
+			try {
+				this.writer.register(this.manager.getKeyPrefix(), this.name);
+				this.registered = true;
+			}
+			catch (DataAccessException ex) {
+				// The write that follows fails the same way and is absorbed there.
+			}
+		}
+	}
+
+	// Removal
+
+	@Override
+	public void evict(Object key) {
+		evictIfPresent(key);
+	}
+
+	@Override
+	public boolean evictIfPresent(Object key) {
+		boolean removed = this.writer.evict(this.keyspace, redisKey(key));
+		if (removed) {
+			this.counters.evictions.increment();
+		}
+		return removed;
+	}
+
+	@Override
+	public void clear() {
+		invalidate();
+	}
+
+	@Override
+	public boolean invalidate() {
+		long removed = this.writer.clear(this.keyspace);
+		this.counters.evictions.add(removed);
+		return removed > 0;
+	}
+
+	@Override
+	public long invalidateTags(Collection<String> tags) {
+		List<String> valid = TagRules.validateTags(tags, this.name);
+		long removed = this.writer.invalidate(List.of(this.keyspace), valid)[0];
+		recordInvalidation(removed);
+		return removed;
+	}
+
+	void recordInvalidation(long removed) {
+		this.counters.invalidations.increment();
+		this.counters.invalidatedEntries.add(removed);
+	}
+
+	// Support
+
+	private String redisKey(@Nullable Object key) {
+		if (key == null) {
+			throw new IllegalArgumentException("Cache '" + this.name + "' does not accept a null key");
+		}
+		return this.keyConverter.convert(key, this.name);
+	}
+
+	private void absorb(String operation, RuntimeException ex) {
+		this.counters.errors.increment();
+		this.failureLog.failed(operation, this.name, ex);
+	}
+
+	private static RuntimeException asRuntime(Throwable ex) {
+		Throwable cause = (ex instanceof CompletionException && ex.getCause() != null) ? ex.getCause() : ex;
+		return (cause instanceof RuntimeException runtime) ? runtime : new IllegalStateException(cause);
+	}
+
+	@Override
+	public String toString() {
+		return "RedisTaggedCache[" + this.name + "]";
+	}
+
+	/** One running load of a key; other callers wait for its result instead of loading again. */
+	private static final class Load {
+
+		private final @Nullable Thread owner;
+
+		final CompletableFuture<Object> result = new CompletableFuture<>();
+
+		Load(@Nullable Thread owner) {
+			this.owner = owner;
+		}
+
+		@Nullable Object await(Object key, String cacheName) {
+			if (this.owner == Thread.currentThread()) {
+				throw new IllegalStateException("Recursive load of key '" + key + "' in cache '" + cacheName
+						+ "': the value loader asked the cache for the key it is loading");
+			}
+			try {
+				return this.result.join();
+			}
+			catch (CompletionException ex) {
+				if (ex.getCause() instanceof RuntimeException runtime) {
+					throw runtime;
+				}
+				throw ex;
+			}
+		}
+
+	}
+
+}

@@ -1,0 +1,300 @@
+package io.tagcache.redis;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+
+import io.tagcache.TaggedCacheManager;
+import org.jspecify.annotations.Nullable;
+import tools.jackson.databind.json.JsonMapper;
+
+import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
+import org.springframework.util.Assert;
+
+/**
+ * The {@link TaggedCacheManager} on Redis, and the application's {@code CacheManager}: plain
+ * {@code @Cacheable}/{@code @CacheEvict} work on its caches too.
+ *
+ * <p>Caches configured on the builder exist from the start; others are created on first use with
+ * the default configuration, unless {@link Builder#disableCreateOnMissingCache()} was called.
+ * {@link #invalidate(Collection)} reaches every cache of the key prefix, including caches this
+ * instance never opened: every cache registers its name in {@code <prefix>:caches} before its
+ * first write, and an invalidation sends one script per registered cache, all at once.
+ *
+ * <pre class="code">
+ * RedisTaggedCacheManager manager = RedisTaggedCacheManager.builder(connectionFactory)
+ *     .keyPrefix("shop")
+ *     .cacheDefaults(RedisTaggedCacheConfiguration.defaultConfig().withTimeToLive(Duration.ofMinutes(10)))
+ *     .withCache("users", RedisTaggedCacheConfiguration.defaultConfig().withTimeToLive(Duration.ofHours(1)))
+ *     .build();
+ * </pre>
+ */
+public final class RedisTaggedCacheManager implements TaggedCacheManager {
+
+	private final String keyPrefix;
+
+	private final RedisTaggedCacheConfiguration defaults;
+
+	private final boolean createOnMissingCache;
+
+	private final RedisTaggedCacheWriter writer;
+
+	private final JsonValueSerializer serializer;
+
+	private final CacheKeyConverter keyConverter = new CacheKeyConverter();
+
+	private final RedisFailureLog failureLog = new RedisFailureLog();
+
+	private final ConcurrentMap<String, RedisTaggedCache> caches = new ConcurrentHashMap<>();
+
+	private RedisTaggedCacheManager(Builder builder) {
+		this.keyPrefix = builder.keyPrefix;
+		this.defaults = builder.defaults;
+		this.createOnMissingCache = builder.createOnMissingCache;
+		this.writer = new RedisTaggedCacheWriter(builder.connectionFactory, builder.fenceRetention,
+				builder.inlineInvalidationLimit, builder.inlineInvalidationLimit);
+		this.serializer = new JsonValueSerializer(builder.jsonMapper, builder.allowList, builder.classLoader);
+		builder.initialCaches.forEach((name, configuration) -> this.caches.put(name,
+				new RedisTaggedCache(name, configuration, this)));
+	}
+
+	/**
+	 * Start building a manager on the given connection factory.
+	 * @param connectionFactory a Lettuce connection factory (standalone, sentinel or cluster)
+	 * @return a builder
+	 */
+	public static Builder builder(LettuceConnectionFactory connectionFactory) {
+		return new Builder(connectionFactory);
+	}
+
+	@Override
+	public @Nullable RedisTaggedCache getCache(String name) {
+		RedisTaggedCache cache = this.caches.get(name);
+		if (cache != null || !this.createOnMissingCache) {
+			return cache;
+		}
+		return this.caches.computeIfAbsent(name, missing -> new RedisTaggedCache(missing, this.defaults, this));
+	}
+
+	@Override
+	public Collection<String> getCacheNames() {
+		return Collections.unmodifiableSet(new LinkedHashSet<>(this.caches.keySet()));
+	}
+
+	/**
+	 * {@inheritDoc}
+	 * <p>Sends one script per cache of the key prefix (the caches this instance opened and those
+	 * registered in Redis by any instance), issued together; on a cluster each runs on the node
+	 * of its cache's hash slot.
+	 * @throws org.springframework.dao.DataAccessException when Redis cannot be reached: an
+	 * invalidation is never dropped silently
+	 */
+	@Override
+	public long invalidate(Collection<String> tags) {
+		List<String> valid = TagRules.validateTags(tags, "*");
+		if (valid.isEmpty()) {
+			return 0;
+		}
+		Set<String> names = new LinkedHashSet<>(this.caches.keySet());
+		names.addAll(this.writer.registeredCaches(this.keyPrefix));
+		List<CacheKeyspace> keyspaces = new ArrayList<>(names.size());
+		for (String name : names) {
+			RedisTaggedCache cache = this.caches.get(name);
+			keyspaces.add((cache != null) ? cache.keyspace() : new CacheKeyspace(this.keyPrefix, name));
+		}
+		long[] removed = this.writer.invalidate(keyspaces, valid);
+		long total = 0;
+		for (int i = 0; i < removed.length; i++) {
+			RedisTaggedCache cache = this.caches.get(keyspaces.get(i).cacheName());
+			if (cache != null) {
+				cache.recordInvalidation(removed[i]);
+			}
+			total += removed[i];
+		}
+		return total;
+	}
+
+	/** The prefix of every Redis key this manager writes. */
+	public String getKeyPrefix() {
+		return this.keyPrefix;
+	}
+
+	/** The configuration of caches created on demand. */
+	public RedisTaggedCacheConfiguration getCacheDefaults() {
+		return this.defaults;
+	}
+
+	RedisTaggedCacheWriter writer() {
+		return this.writer;
+	}
+
+	JsonValueSerializer serializer() {
+		return this.serializer;
+	}
+
+	CacheKeyConverter keyConverter() {
+		return this.keyConverter;
+	}
+
+	RedisFailureLog failureLog() {
+		return this.failureLog;
+	}
+
+	/** Builds a {@link RedisTaggedCacheManager}. */
+	public static final class Builder {
+
+		private final LettuceConnectionFactory connectionFactory;
+
+		private String keyPrefix = "tagcache";
+
+		private RedisTaggedCacheConfiguration defaults = RedisTaggedCacheConfiguration.defaultConfig();
+
+		private final Map<String, RedisTaggedCacheConfiguration> initialCaches = new LinkedHashMap<>();
+
+		private boolean createOnMissingCache = true;
+
+		private JsonMapper jsonMapper = JsonMapper.builder().build();
+
+		private TypeAllowList allowList = TypeAllowList.jdkValueTypes();
+
+		private @Nullable ClassLoader classLoader;
+
+		private Duration fenceRetention = Duration.ofMinutes(10);
+
+		private int inlineInvalidationLimit = 1000;
+
+		private Builder(LettuceConnectionFactory connectionFactory) {
+			Assert.notNull(connectionFactory, "Connection factory must not be null");
+			this.connectionFactory = connectionFactory;
+		}
+
+		/**
+		 * Set the prefix of every Redis key the manager writes (default {@code tagcache}).
+		 * @param keyPrefix a prefix without '{' or '}'
+		 * @return this builder
+		 */
+		public Builder keyPrefix(String keyPrefix) {
+			TagRules.validateKeyPrefix(keyPrefix);
+			this.keyPrefix = keyPrefix;
+			return this;
+		}
+
+		/**
+		 * Set the configuration of caches created on demand (and of {@link #withCacheNames}).
+		 * @param defaults the configuration
+		 * @return this builder
+		 */
+		public Builder cacheDefaults(RedisTaggedCacheConfiguration defaults) {
+			Assert.notNull(defaults, "Cache defaults must not be null");
+			this.defaults = defaults;
+			return this;
+		}
+
+		/**
+		 * Create a cache at start-up with its own configuration.
+		 * @param name the cache name
+		 * @param configuration its configuration
+		 * @return this builder
+		 */
+		public Builder withCache(String name, RedisTaggedCacheConfiguration configuration) {
+			TagRules.validateCacheName(name);
+			Assert.notNull(configuration, "Cache configuration must not be null");
+			this.initialCaches.put(name, configuration);
+			return this;
+		}
+
+		/**
+		 * Create caches at start-up with the default configuration.
+		 * @param names the cache names
+		 * @return this builder
+		 */
+		public Builder withCacheNames(String... names) {
+			for (String name : names) {
+				withCache(name, this.defaults);
+			}
+			return this;
+		}
+
+		/**
+		 * Refuse to create caches that were not configured: {@code getCache} answers {@code null}.
+		 * @return this builder
+		 */
+		public Builder disableCreateOnMissingCache() {
+			this.createOnMissingCache = false;
+			return this;
+		}
+
+		/**
+		 * Set the JSON mapper for values (default: a plain {@link JsonMapper}).
+		 * @param jsonMapper the mapper
+		 * @return this builder
+		 */
+		public Builder jsonMapper(JsonMapper jsonMapper) {
+			Assert.notNull(jsonMapper, "JsonMapper must not be null");
+			this.jsonMapper = jsonMapper;
+			return this;
+		}
+
+		/**
+		 * Set the types that untyped reads may instantiate (default {@link TypeAllowList#jdkValueTypes()}).
+		 * @param allowList the allow-list
+		 * @return this builder
+		 */
+		public Builder allowedTypes(TypeAllowList allowList) {
+			Assert.notNull(allowList, "Type allow-list must not be null");
+			this.allowList = allowList;
+			return this;
+		}
+
+		/**
+		 * Set the class loader for classes named by type hints.
+		 * @param classLoader the class loader
+		 * @return this builder
+		 */
+		public Builder classLoader(@Nullable ClassLoader classLoader) {
+			this.classLoader = classLoader;
+			return this;
+		}
+
+		/**
+		 * Set how long invalidation records are kept for fenced writes (default 10 minutes). A load
+		 * that takes longer than this is not stored, since it can no longer be checked.
+		 * @param fenceRetention a positive duration
+		 * @return this builder
+		 */
+		public Builder fenceRetention(Duration fenceRetention) {
+			Assert.isTrue(fenceRetention != null && !fenceRetention.isNegative() && !fenceRetention.isZero(),
+					() -> "Fence retention must be positive, was " + fenceRetention);
+			this.fenceRetention = fenceRetention;
+			return this;
+		}
+
+		/**
+		 * Set how many entries one invalidation script removes inline (default 1000). A tag with
+		 * more entries is detached atomically and drained in chunks of this size, so that no script
+		 * holds Redis for long.
+		 * @param limit a positive number of entries
+		 * @return this builder
+		 */
+		public Builder inlineInvalidationLimit(int limit) {
+			Assert.isTrue(limit > 0, () -> "Inline invalidation limit must be positive, was " + limit);
+			this.inlineInvalidationLimit = limit;
+			return this;
+		}
+
+		/** Build the manager. */
+		public RedisTaggedCacheManager build() {
+			return new RedisTaggedCacheManager(this);
+		}
+
+	}
+
+}

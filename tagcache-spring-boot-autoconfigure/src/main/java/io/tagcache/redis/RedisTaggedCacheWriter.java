@@ -1,0 +1,423 @@
+package io.tagcache.redis;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
+
+import io.lettuce.core.KeyScanCursor;
+import io.lettuce.core.KeyValue;
+import io.lettuce.core.RedisNoScriptException;
+import io.lettuce.core.ScanArgs;
+import io.lettuce.core.ScanCursor;
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.dao.DataAccessException;
+import org.springframework.dao.QueryTimeoutException;
+import org.springframework.data.redis.RedisConnectionFailureException;
+import org.springframework.data.redis.RedisSystemException;
+import org.springframework.data.redis.connection.RedisConnection;
+import org.springframework.data.redis.connection.lettuce.LettuceConnection;
+import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
+
+/**
+ * Byte-level access to Redis for tagged caches; the only class that talks to Redis and the owner
+ * of the Lua scripts.
+ *
+ * <p>Design: a hit is one plain {@code HMGET} of the entry hash, no script, so it costs Redis what a
+ * {@code GET} costs. Everything that must stay consistent runs as one script on the cache's hash
+ * slot: a put writes the value, its tag list and every tag-index record, and checks the fence; an
+ * invalidation removes entries, their index records and the tag index, and raises the fence.
+ * Scripts run with {@code EVALSHA}; Lettuce does not recover from {@code NOSCRIPT} (after a
+ * restart or {@code SCRIPT FLUSH}), so each call falls back once to {@code EVAL} with the source,
+ * routed by the same key to the node that answered, which also caches the script there again.
+ *
+ * <p>Commands go through Lettuce's asynchronous API of the connection factory's native connection,
+ * the same on a standalone server and on a cluster (where Lettuce routes each command by its first
+ * key). Scripts for several caches are issued before any reply is awaited, so a cross-cache
+ * invalidation costs one round trip, not one per cache.
+ *
+ * <p>Failures surface as Spring {@link DataAccessException}s; {@link RedisTaggedCache} decides
+ * which of them to absorb.
+ */
+final class RedisTaggedCacheWriter {
+
+	private static final byte[] VALUE_FIELD = CacheKeyspace.bytes("v");
+
+	private static final byte[] HINT_FIELD = CacheKeyspace.bytes("m");
+
+	private static final byte[] EMPTY = new byte[0];
+
+	private static final byte[] ONE = CacheKeyspace.bytes("1");
+
+	private final LettuceConnectionFactory connectionFactory;
+
+	private final Duration timeout;
+
+	private final Duration fenceRetention;
+
+	private final int inlineInvalidationLimit;
+
+	private final int drainChunkSize;
+
+	RedisTaggedCacheWriter(LettuceConnectionFactory connectionFactory, Duration fenceRetention,
+			int inlineInvalidationLimit, int drainChunkSize) {
+		this.connectionFactory = connectionFactory;
+		this.timeout = connectionFactory.getClientConfiguration().getCommandTimeout();
+		this.fenceRetention = fenceRetention;
+		this.inlineInvalidationLimit = inlineInvalidationLimit;
+		this.drainChunkSize = drainChunkSize;
+	}
+
+	/** An entry as stored: the serialized value and its type hint ({@code ""} for a null value). */
+	record StoredEntry(byte[] value, String typeHint) {
+
+		boolean isNull() {
+			return this.typeHint.isEmpty();
+		}
+
+	}
+
+	/** Read an entry: one {@code HMGET}, no script. */
+	@Nullable StoredEntry read(CacheKeyspace keyspace, String key) {
+		return execute(commands -> readAsync(commands, keyspace, key));
+	}
+
+	/** Read an entry without blocking. */
+	CompletableFuture<@Nullable StoredEntry> readAsync(CacheKeyspace keyspace, String key) {
+		return executeAsync(commands -> readAsync(commands, keyspace, key));
+	}
+
+	private CompletableFuture<@Nullable StoredEntry> readAsync(RedisClusterAsyncCommands<byte[], byte[]> commands,
+			CacheKeyspace keyspace, String key) {
+		return commands.hmget(keyspace.entryKey(key), VALUE_FIELD, HINT_FIELD)
+			.toCompletableFuture()
+			.thenApply(RedisTaggedCacheWriter::toEntry);
+	}
+
+	private static @Nullable StoredEntry toEntry(List<KeyValue<byte[], byte[]>> fields) {
+		if (fields.size() < 2 || !fields.get(1).hasValue()) {
+			return null;
+		}
+		byte[] value = fields.get(0).getValueOrElse(EMPTY);
+		return new StoredEntry(value, new String(fields.get(1).getValue(), StandardCharsets.UTF_8));
+	}
+
+	/** Read the cache's generation, {@code 0} when it was never invalidated. */
+	long readGeneration(CacheKeyspace keyspace) {
+		return execute(commands -> commands.get(keyspace.generationKey())
+			.toCompletableFuture()
+			.thenApply(RedisTaggedCacheWriter::toGeneration));
+	}
+
+	/** What a put did: written, refused by the fence, or (absent-only puts) found an existing entry. */
+	record PutResult(boolean written, @Nullable StoredEntry existing) {
+
+		static final PutResult WRITTEN = new PutResult(true, null);
+
+		static final PutResult FENCED = new PutResult(false, null);
+
+	}
+
+	/** How a put treats existing entries and concurrent invalidations. */
+	record PutMode(@Nullable Long fence, boolean onlyIfAbsent) {
+
+		static final PutMode ALWAYS = new PutMode(null, false);
+
+		static final PutMode IF_ABSENT = new PutMode(null, true);
+
+		static PutMode fenced(long fence) {
+			return new PutMode(fence, false);
+		}
+
+	}
+
+	/**
+	 * Write an entry with its tags in one script: the value, its tag list and every index record
+	 * together, after the fence check when the mode carries a fence.
+	 */
+	PutResult put(CacheKeyspace keyspace, String key, byte[] value, String typeHint, Duration timeToLive,
+			Collection<String> tags, PutMode mode) {
+		return execute(commands -> putAsync(commands, keyspace, key, value, typeHint, timeToLive, tags, mode));
+	}
+
+	/** Write an entry with its tags without blocking; see {@link #put}. */
+	CompletableFuture<PutResult> putAsync(CacheKeyspace keyspace, String key, byte[] value, String typeHint,
+			Duration timeToLive, Collection<String> tags, PutMode mode) {
+		return executeAsync(commands -> putAsync(commands, keyspace, key, value, typeHint, timeToLive, tags, mode));
+	}
+
+	private CompletableFuture<PutResult> putAsync(RedisClusterAsyncCommands<byte[], byte[]> commands,
+			CacheKeyspace keyspace, String key, byte[] value, String typeHint, Duration timeToLive,
+			Collection<String> tags, PutMode mode) {
+		byte[][] keys = new byte[3 + tags.size()][];
+		keys[0] = keyspace.entryKey(key);
+		keys[1] = keyspace.generationKey();
+		keys[2] = keyspace.fenceKey();
+		byte[][] args = new byte[8 + tags.size()][];
+		args[0] = CacheKeyspace.bytes(keyspace.base());
+		args[1] = CacheKeyspace.bytes(key);
+		args[2] = value;
+		args[3] = CacheKeyspace.bytes(typeHint);
+		args[4] = number(timeToLive.isZero() ? 0 : Math.max(1, timeToLive.toMillis()));
+		args[5] = (mode.fence() != null) ? number(mode.fence()) : EMPTY;
+		args[6] = retentionMicros();
+		args[7] = mode.onlyIfAbsent() ? ONE : EMPTY;
+		int i = 0;
+		for (String tag : tags) {
+			keys[3 + i] = keyspace.indexKey(tag);
+			args[8 + i] = CacheKeyspace.bytes(tag);
+			i++;
+		}
+		return this.<List<Object>>script(commands, TagCacheScript.PUT, ScriptOutputType.MULTI, keys, args)
+			.thenApply(RedisTaggedCacheWriter::toPutResult);
+	}
+
+	private static PutResult toPutResult(List<Object> reply) {
+		long status = (Long) reply.get(0);
+		if (status == 2) {
+			return new PutResult(false,
+					new StoredEntry((byte[]) reply.get(1), new String((byte[]) reply.get(2), StandardCharsets.UTF_8)));
+		}
+		return (status == 1) ? PutResult.WRITTEN : PutResult.FENCED;
+	}
+
+	/** Read the cache's generation without blocking; see {@link #readGeneration}. */
+	CompletableFuture<Long> readGenerationAsync(CacheKeyspace keyspace) {
+		return executeAsync(commands -> commands.get(keyspace.generationKey())
+			.toCompletableFuture()
+			.thenApply(RedisTaggedCacheWriter::toGeneration));
+	}
+
+	private static long toGeneration(byte @Nullable [] generation) {
+		return (generation != null) ? Long.parseLong(new String(generation, StandardCharsets.US_ASCII)) : 0;
+	}
+
+	/** Remove an entry and fence its key; returns whether it existed. */
+	boolean evict(CacheKeyspace keyspace, String key) {
+		byte[][] keys = { keyspace.entryKey(key), keyspace.generationKey(), keyspace.fenceKey() };
+		byte[][] args = { CacheKeyspace.bytes(keyspace.base()), CacheKeyspace.bytes(key), retentionMicros() };
+		Long removed = execute(commands -> script(commands, TagCacheScript.EVICT, ScriptOutputType.INTEGER, keys, args));
+		return removed == 1L;
+	}
+
+	/**
+	 * Invalidate tags in each of the caches: one script per cache, all issued before any reply is
+	 * awaited, then every tag index too large to remove inline is drained chunk by chunk.
+	 * @return the number of entries removed in each cache, in the order of {@code keyspaces}
+	 */
+	long[] invalidate(List<CacheKeyspace> keyspaces, Collection<String> tags) {
+		if (keyspaces.isEmpty() || tags.isEmpty()) {
+			return new long[keyspaces.size()];
+		}
+		List<List<Object>> replies = execute(commands -> {
+			List<CompletableFuture<List<Object>>> futures = new ArrayList<>(keyspaces.size());
+			for (CacheKeyspace keyspace : keyspaces) {
+				futures.add(invalidateAsync(commands, keyspace, tags));
+			}
+			return CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new))
+				.thenApply(done -> futures.stream().map(CompletableFuture::join).toList());
+		});
+		long[] removed = new long[keyspaces.size()];
+		for (int i = 0; i < replies.size(); i++) {
+			List<Object> reply = replies.get(i);
+			removed[i] = (Long) reply.get(0);
+			for (int d = 1; d + 1 < reply.size(); d += 2) {
+				removed[i] += drain(keyspaces.get(i), (byte[]) reply.get(d), (byte[]) reply.get(d + 1));
+			}
+		}
+		return removed;
+	}
+
+	private CompletableFuture<List<Object>> invalidateAsync(RedisClusterAsyncCommands<byte[], byte[]> commands,
+			CacheKeyspace keyspace, Collection<String> tags) {
+		byte[][] keys = new byte[3 + tags.size()][];
+		keys[0] = keyspace.generationKey();
+		keys[1] = keyspace.fenceKey();
+		keys[2] = keyspace.detachedKey();
+		byte[][] args = new byte[3 + tags.size()][];
+		args[0] = CacheKeyspace.bytes(keyspace.base());
+		args[1] = retentionMicros();
+		args[2] = number(this.inlineInvalidationLimit);
+		int i = 0;
+		for (String tag : tags) {
+			keys[3 + i] = keyspace.indexKey(tag);
+			args[3 + i] = CacheKeyspace.bytes(tag);
+			i++;
+		}
+		return script(commands, TagCacheScript.INVALIDATE, ScriptOutputType.MULTI, keys, args);
+	}
+
+	/**
+	 * Drain a detached tag index in chunks of bounded size, each one short script, so that Redis
+	 * serves other clients between the chunks.
+	 */
+	private long drain(CacheKeyspace keyspace, byte[] detachedIndex, byte[] tag) {
+		byte[][] keys = { detachedIndex, keyspace.detachedKey() };
+		byte[][] args = { CacheKeyspace.bytes(keyspace.base()), tag, number(this.drainChunkSize) };
+		long removed = 0;
+		long left;
+		do {
+			List<Long> reply = execute(commands -> script(commands, TagCacheScript.DRAIN, ScriptOutputType.MULTI, keys, args));
+			removed += reply.get(0);
+			left = reply.get(1);
+		}
+		while (left > 0);
+		return removed;
+	}
+
+	/**
+	 * Remove every entry of the cache: fence the whole cache first (so no value loaded before the
+	 * clear is stored after it), then remove the entries found by {@code SCAN}, page by page, each
+	 * page with its index records in one script. Entries written after the fence are not touched
+	 * unless the scan meets them, and are then removed with their index records, never apart.
+	 * @return the number of entries removed
+	 */
+	long clear(CacheKeyspace keyspace) {
+		byte[][] fenceKeys = { keyspace.generationKey(), keyspace.fenceKey() };
+		execute(commands -> script(commands, TagCacheScript.FENCE_CACHE, ScriptOutputType.INTEGER, fenceKeys,
+				new byte[][] { retentionMicros() }));
+		long removed = 0;
+		for (List<String> page : scanPages(keyspace.entryPattern())) {
+			byte[][] args = new byte[1 + page.size()][];
+			args[0] = CacheKeyspace.bytes(keyspace.base());
+			for (int i = 0; i < page.size(); i++) {
+				args[1 + i] = CacheKeyspace.bytes(keyspace.keyOfEntry(page.get(i)));
+			}
+			Long count = execute(commands -> script(commands, TagCacheScript.REMOVE_ENTRIES, ScriptOutputType.INTEGER,
+					new byte[][] { keyspace.generationKey() }, args));
+			removed += count;
+		}
+		return removed;
+	}
+
+	/** Add a cache to the registry of caches of the prefix, so invalidations find it. */
+	void register(String keyPrefix, String cacheName) {
+		execute(commands -> commands.sadd(registryKey(keyPrefix), CacheKeyspace.bytes(cacheName)).toCompletableFuture());
+	}
+
+	/** The names of every cache that an instance with this prefix has registered. */
+	Set<String> registeredCaches(String keyPrefix) {
+		Set<byte[]> names = execute(commands -> commands.smembers(registryKey(keyPrefix)).toCompletableFuture());
+		Set<String> result = new TreeSet<>();
+		for (byte[] name : names) {
+			result.add(new String(name, StandardCharsets.UTF_8));
+		}
+		return result;
+	}
+
+	static byte[] registryKey(String keyPrefix) {
+		return CacheKeyspace.bytes(keyPrefix + ":caches");
+	}
+
+	/**
+	 * Scan keys matching the pattern, a page ({@code COUNT 1000}) at a time; on a cluster, Lettuce
+	 * walks every master. Never {@code KEYS}, which blocks Redis for the whole keyspace.
+	 */
+	List<List<String>> scanPages(String pattern) {
+		List<List<String>> pages = new ArrayList<>();
+		ScanArgs args = ScanArgs.Builder.matches(pattern).limit(1000);
+		KeyScanCursor<byte[]> cursor = null;
+		do {
+			ScanCursor from = (cursor != null) ? cursor : ScanCursor.INITIAL;
+			cursor = execute(commands -> commands.scan(from, args).toCompletableFuture());
+			if (!cursor.getKeys().isEmpty()) {
+				pages.add(cursor.getKeys().stream().map(key -> new String(key, StandardCharsets.UTF_8)).toList());
+			}
+		}
+		while (!cursor.isFinished());
+		return pages;
+	}
+
+	private <T> CompletableFuture<T> script(RedisClusterAsyncCommands<byte[], byte[]> commands, TagCacheScript script,
+			ScriptOutputType type, byte[][] keys, byte[][] args) {
+		return commands.<T>evalsha(script.sha1(), type, keys, args)
+			.toCompletableFuture()
+			.exceptionallyCompose(ex -> (unwrap(ex) instanceof RedisNoScriptException)
+					? commands.<T>eval(script.source(), type, keys, args).toCompletableFuture()
+					: CompletableFuture.failedFuture(unwrap(ex)));
+	}
+
+	private <T> T execute(Function<RedisClusterAsyncCommands<byte[], byte[]>, CompletableFuture<T>> action) {
+		try (RedisConnection connection = this.connectionFactory.getConnection()) {
+			return await(action.apply(nativeCommands(connection)));
+		}
+	}
+
+	private <T> CompletableFuture<T> executeAsync(
+			Function<RedisClusterAsyncCommands<byte[], byte[]>, CompletableFuture<T>> action) {
+		try (RedisConnection connection = this.connectionFactory.getConnection()) {
+			return action.apply(nativeCommands(connection))
+				.orTimeout(this.timeout.toMillis(), TimeUnit.MILLISECONDS)
+				.exceptionallyCompose(ex -> CompletableFuture.failedFuture(translate(unwrap(ex))));
+		}
+		catch (RuntimeException ex) {
+			return CompletableFuture.failedFuture(ex);
+		}
+	}
+
+	@SuppressWarnings("unchecked")
+	private static RedisClusterAsyncCommands<byte[], byte[]> nativeCommands(RedisConnection connection) {
+		return ((LettuceConnection) connection).getNativeConnection();
+	}
+
+	private <T> T await(CompletableFuture<T> future) {
+		try {
+			return future.get(this.timeout.toMillis(), TimeUnit.MILLISECONDS);
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+			future.cancel(true);
+			throw new RedisSystemException("Interrupted while waiting for Redis", ex);
+		}
+		catch (TimeoutException ex) {
+			future.cancel(true);
+			throw new QueryTimeoutException("Redis did not answer within " + this.timeout, ex);
+		}
+		catch (ExecutionException ex) {
+			throw translate(unwrap(ex));
+		}
+	}
+
+	private static Throwable unwrap(Throwable ex) {
+		Throwable cause = ex;
+		while ((cause instanceof ExecutionException || cause instanceof CompletionException)
+				&& cause.getCause() != null) {
+			cause = cause.getCause();
+		}
+		return cause;
+	}
+
+	private static RuntimeException translate(Throwable ex) {
+		if (ex instanceof DataAccessException dataAccess) {
+			return dataAccess;
+		}
+		if (ex instanceof io.lettuce.core.RedisCommandTimeoutException || ex instanceof TimeoutException) {
+			return new QueryTimeoutException("Redis did not answer in time: " + ex.getMessage(), ex);
+		}
+		if (ex instanceof io.lettuce.core.RedisConnectionException) {
+			return new RedisConnectionFailureException("Cannot reach Redis: " + ex.getMessage(), ex);
+		}
+		return new RedisSystemException("Redis command failed: " + ex.getMessage(), ex);
+	}
+
+	private byte[] retentionMicros() {
+		return number(this.fenceRetention.toNanos() / 1000);
+	}
+
+	private static byte[] number(long value) {
+		return Long.toString(value).getBytes(StandardCharsets.US_ASCII);
+	}
+
+}

@@ -1,0 +1,8 @@
+-- Removes one entry by key and fences the key, so that a value loaded before the eviction is not
+-- written back after it.
+-- KEYS[1] entry, KEYS[2] generation, KEYS[3] fence
+-- ARGV[1] base, ARGV[2] key, ARGV[3] fence retention in us
+-- Returns 1 when the entry existed.
+local generation = next_generation(KEYS[2])
+raise_fence(KEYS[3], generation, { 'k:' .. ARGV[2] }, tonumber(ARGV[3]))
+return remove_entry(ARGV[1], ARGV[2], nil)

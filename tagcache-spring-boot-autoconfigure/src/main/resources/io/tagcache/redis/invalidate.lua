@@ -1,0 +1,39 @@
+-- Invalidates tags in one cache. Every entry of a tag up to the inline budget is removed here,
+-- together with its records in other indexes. A larger tag index is detached (renamed aside,
+-- atomically) for the caller to drain in bounded chunks. Either way the tags are fenced first,
+-- so that no value read before this script can be stored after it.
+-- KEYS[1] generation, KEYS[2] fence, KEYS[3] detached set, KEYS[4..] index of each tag
+-- ARGV[1] base, ARGV[2] fence retention in us, ARGV[3] inline budget (entries), ARGV[4..] tags
+-- Returns { removed, detached index 1, tag 1, detached index 2, tag 2, ... }.
+local base = ARGV[1]
+local budget = tonumber(ARGV[3])
+local first_tag = 4
+
+local generation = next_generation(KEYS[1])
+local fenced = {}
+for i = first_tag, #ARGV do
+  fenced[#fenced + 1] = 't:' .. ARGV[i]
+end
+raise_fence(KEYS[2], generation, fenced, tonumber(ARGV[2]))
+
+local result = { 0 }
+local removed = 0
+for i = first_tag, #ARGV do
+  local tag, index = ARGV[i], KEYS[i]
+  local size = redis.call('ZCARD', index)
+  if size > 0 and size <= budget then
+    budget = budget - size
+    for _, key in ipairs(redis.call('ZRANGE', index, 0, -1)) do
+      removed = removed + remove_entry(base, key, tag)
+    end
+    redis.call('DEL', index)
+  elseif size > 0 then
+    local detached = base .. 'd:' .. int(generation) .. ':' .. tag
+    redis.call('RENAME', index, detached)
+    redis.call('SADD', KEYS[3], detached)
+    result[#result + 1] = detached
+    result[#result + 1] = tag
+  end
+end
+result[1] = removed
+return result

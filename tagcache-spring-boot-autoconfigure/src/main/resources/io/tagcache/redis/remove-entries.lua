@@ -1,0 +1,9 @@
+-- Removes the given entries and their index records (the second step of clear(), one SCAN page at a time).
+-- KEYS[1] generation (routes the script to the cache's slot)
+-- ARGV[1] base, ARGV[2..] keys
+-- Returns the number of entries that existed.
+local removed = 0
+for i = 2, #ARGV do
+  removed = removed + remove_entry(ARGV[1], ARGV[i], nil)
+end
+return removed
