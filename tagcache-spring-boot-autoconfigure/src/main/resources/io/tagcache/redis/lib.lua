@@ -64,8 +64,10 @@ local function next_generation(gen_key)
   return generation
 end
 
--- Records that 'members' were invalidated at 'generation', and forgets records older than the
--- retention (a fenced put older than the retention is refused anyway).
+-- Records that 'members' were invalidated at 'generation'. Records older than the retention are
+-- forgotten, a bounded number per call, but never lost: the newest forgotten generation is folded
+-- into the cache-wide record '*', so a put whose fence is older than a forgotten record is refused
+-- (an extra miss, never a stale value). The fence key has no TTL for the same reason.
 local function raise_fence(fence_key, generation, members, retention_us)
   for i = 1, #members, 1000 do
     local args = {}
@@ -75,7 +77,18 @@ local function raise_fence(fence_key, generation, members, retention_us)
     end
     redis.call('ZADD', fence_key, unpack(args))
   end
-  local expired = redis.call('ZRANGEBYSCORE', fence_key, '-inf', '(' .. int(generation - retention_us), 'LIMIT', 0, 256)
-  zrem_all(fence_key, expired)
-  redis.call('PEXPIRE', fence_key, int(math.ceil(retention_us / 1000)))
+  local old = redis.call('ZRANGEBYSCORE', fence_key, '-inf', '(' .. int(generation - retention_us),
+    'WITHSCORES', 'LIMIT', 0, 256)
+  local forgotten = {}
+  local floor = 0
+  for i = 1, #old, 2 do
+    if old[i] ~= '*' then
+      forgotten[#forgotten + 1] = old[i]
+      floor = math.max(floor, tonumber(old[i + 1]))
+    end
+  end
+  if #forgotten > 0 then
+    zrem_all(fence_key, forgotten)
+    redis.call('ZADD', fence_key, 'GT', int(floor), '*')
+  end
 end

@@ -1,14 +1,14 @@
 -- Writes one entry, its tag list and its record in every tag index, in one step; optionally fenced.
--- KEYS[1] entry, KEYS[2] generation, KEYS[3] fence, KEYS[4..] index of each tag (same order as the tags)
+-- KEYS[1] entry, KEYS[2] fence, KEYS[3..] index of each tag (same order as the tags)
 -- ARGV[1] base, ARGV[2] key, ARGV[3] value, ARGV[4] type hint ('' = null value), ARGV[5] ttl in ms (0 = none),
--- ARGV[6] fence read at the miss ('' = unfenced), ARGV[7] fence retention in us,
--- ARGV[8] '1' to write only if the entry is absent, ARGV[9..] tags
+-- ARGV[6] fence read at the miss ('' = unfenced), ARGV[7] '1' to write only if the entry is absent,
+-- ARGV[8..] tags
 -- Returns { 1 } when written, { 0 } when refused by the fence, { 2, value, hint } when absent-only
 -- and an entry exists.
 local base, key = ARGV[1], ARGV[2]
-local first_tag = 9
+local first_tag = 8
 
-if ARGV[8] == '1' then
+if ARGV[7] == '1' then
   local existing = redis.call('HMGET', KEYS[1], 'v', 'm')
   if existing[2] then
     return { 2, existing[1] or '', existing[2] }
@@ -16,19 +16,15 @@ if ARGV[8] == '1' then
 end
 
 if ARGV[6] ~= '' then
+  -- Refused when the whole cache ('*', also standing for forgotten records), the key or any tag
+  -- was invalidated after the fence was read.
   local fence = tonumber(ARGV[6])
-  local current = redis.call('GET', KEYS[2])
-  -- A miss that saw no generation while one exists now, or a fence older than the retention,
-  -- cannot be checked against forgotten records: refuse (an extra miss, never a stale value).
-  if current and fence < now_us() - tonumber(ARGV[7]) then
-    return { 0 }
-  end
   local probes = { '*', 'k:' .. key }
   for i = first_tag, #ARGV do
     probes[#probes + 1] = 't:' .. ARGV[i]
   end
   for i = 1, #probes, 1000 do
-    local scores = redis.call('ZMSCORE', KEYS[3], unpack(probes, i, math.min(i + 999, #probes)))
+    local scores = redis.call('ZMSCORE', KEYS[2], unpack(probes, i, math.min(i + 999, #probes)))
     for _, score in ipairs(scores) do
       if score and tonumber(score) > fence then
         return { 0 }
@@ -66,7 +62,7 @@ if ttl > 0 then
   score = int(now + ttl)
 end
 
-for i = 4, #KEYS do
+for i = 3, #KEYS do
   local index = KEYS[i]
   redis.call('ZADD', index, score, key)
   -- Prune a bounded number of expired records, so that a busy tag does not grow with dead keys.
