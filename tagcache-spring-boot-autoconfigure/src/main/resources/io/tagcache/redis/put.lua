@@ -35,47 +35,45 @@ end
 
 local entry = KEYS[1]
 local new_tags = {}
-for i = first_tag, #ARGV do
-  new_tags[ARGV[i]] = true
-end
-local previous = redis.call('HGET', entry, 'g')
-if previous then
-  for _, tag in ipairs(split_tags(previous)) do
-    if not new_tags[tag] then
-      redis.call('ZREM', base .. 't:' .. tag, key)
-    end
-  end
-  redis.call('DEL', entry)
-end
-
 local tags = {}
 for i = first_tag, #ARGV do
+  new_tags[ARGV[i]] = true
   tags[#tags + 1] = ARGV[i]
 end
-redis.call('HSET', entry, 'v', ARGV[3], 'm', ARGV[4], 'g', table.concat(tags, '\n'))
+local previous = redis.call('HMGET', entry, 'g', 'x')
+if previous[1] then
+  local dropped = {}
+  for _, tag in ipairs(split_tags(previous[1])) do
+    if not new_tags[tag] then
+      dropped[#dropped + 1] = tag
+    end
+  end
+  unlink(base, key, table.concat(dropped, '\n'), previous[2], nil)
+  redis.call('DEL', entry)
+end
 
 local ttl = tonumber(ARGV[5])
 local now = now_ms()
 local score = '+inf'
 if ttl > 0 then
+  redis.call('HSET', entry, 'v', ARGV[3], 'm', ARGV[4], 'g', table.concat(tags, '\n'))
   redis.call('PEXPIRE', entry, ARGV[5])
   score = int(now + ttl)
+else
+  redis.call('HSET', entry, 'v', ARGV[3], 'm', ARGV[4], 'g', table.concat(tags, '\n'), 'x', '1')
 end
 
 for i = 3, #KEYS do
   local index = KEYS[i]
-  redis.call('ZADD', index, score, key)
-  -- Prune a bounded number of expired records, so that a busy tag does not grow with dead keys.
-  local expired = redis.call('ZRANGEBYSCORE', index, '-inf', '(' .. int(now), 'LIMIT', 0, 16)
-  if #expired > 0 then
-    redis.call('ZREM', index, unpack(expired))
+  if redis.call('ZADD', index, score, key) == 1 then
+    -- A new record: prune a bounded number of expired ones, so that a busy tag does not grow
+    -- with dead keys.
+    local expired = redis.call('ZRANGEBYSCORE', index, '-inf', '(' .. int(now), 'LIMIT', 0, 16)
+    if #expired > 0 then
+      redis.call('ZREM', index, unpack(expired))
+    end
   end
   -- The index lives exactly as long as its longest-lived entry.
-  local last = redis.call('ZRANGE', index, -1, -1, 'WITHSCORES')
-  if last[2] == 'inf' then
-    redis.call('PERSIST', index)
-  else
-    redis.call('PEXPIREAT', index, last[2])
-  end
+  follow_last_expiry(index)
 end
 return { 1 }

@@ -60,6 +60,32 @@ class TagIndexExpiryIntegrationTests {
 		assertThat(pttl(eternalIndex)).as("an empty index is gone").isEqualTo(-2L);
 	}
 
+	/**
+	 * An index that held an entry without TTL has no TTL itself; once that entry is gone, the
+	 * index must follow its remaining entries' expiry again, or it would outlive them forever.
+	 */
+	@Test
+	void anIndexFollowsExpiryAgainWhenItsEternalEntryIsGone() {
+		RedisTaggedCacheManager manager = TestCaches.manager(this.redis);
+		RedisTaggedCache cache = manager.getCache("users");
+		String loc1 = manager.getKeyPrefix() + ":{users}:t:loc-1";
+		String loc2 = manager.getKeyPrefix() + ":{users}:t:loc-2";
+		cache.putFenced(1L, "eternal", List.of("loc-1", "loc-2"), Duration.ZERO, cache.readFence());
+		cache.putFenced(2L, "expiring", List.of("loc-1", "loc-2"), Duration.ofSeconds(60), cache.readFence());
+		assertThat(pttl(loc1)).isEqualTo(-1L);
+		cache.evict(1L);
+		assertThat(pttl(loc1)).as("after evict").isBetween(1L, 60_000L);
+		cache.putFenced(3L, "eternal", List.of("loc-2"), Duration.ZERO, cache.readFence());
+		assertThat(pttl(loc2)).isEqualTo(-1L);
+		cache.putFenced(3L, "now expiring, moved", List.of("loc-3"), Duration.ofSeconds(30), cache.readFence());
+		assertThat(pttl(loc2)).as("after the entry moved to another tag").isBetween(1L, 60_000L);
+		cache.putFenced(5L, "expiring", List.of("loc-2"), Duration.ofSeconds(60), cache.readFence());
+		cache.putFenced(4L, "eternal", List.of("loc-1", "loc-2"), Duration.ZERO, cache.readFence());
+		assertThat(pttl(loc2)).isEqualTo(-1L);
+		manager.invalidate("loc-1");
+		assertThat(pttl(loc2)).as("after an invalidation through another tag").isBetween(1L, 60_000L);
+	}
+
 	@Test
 	void rewritingAnEntryMovesItsIndexScore() {
 		RedisTaggedCacheManager manager = TestCaches.manager(this.redis);
