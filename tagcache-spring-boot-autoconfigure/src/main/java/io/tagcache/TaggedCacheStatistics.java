@@ -1,5 +1,7 @@
 package io.tagcache;
 
+import java.util.List;
+
 /**
  * Running counters of one {@link TaggedCache}, kept in memory by this application instance.
  * Counters only grow; meter binders read them.
@@ -30,7 +32,23 @@ public interface TaggedCacheStatistics {
 	/** Return how many entries tag invalidations removed from this cache. */
 	long getInvalidatedEntries();
 
-	/** Return how many Redis failures were absorbed instead of reaching the caller. */
+	/**
+	 * The operations whose Redis failures are counted: {@code get}, {@code fence} (the read on a
+	 * miss), {@code put}, {@code evict}, {@code clear} and {@code invalidate}.
+	 */
+	List<String> OPERATIONS = List.of("get", "fence", "put", "evict", "clear", "invalidate");
+
+	/**
+	 * Return how many Redis failures were absorbed instead of reaching the caller, including calls
+	 * that skipped Redis while it was unreachable and invalidations queued for replay.
+	 */
 	long getErrors();
+
+	/**
+	 * Return how many Redis failures of one operation were absorbed.
+	 * @param operation one of {@link #OPERATIONS}
+	 * @return the count
+	 */
+	long getErrors(String operation);
 
 }

@@ -1,5 +1,7 @@
 package io.tagcache.redis;
 
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.atomic.LongAdder;
 
 import io.tagcache.TaggedCacheStatistics;
@@ -21,7 +23,11 @@ final class CacheCounters implements TaggedCacheStatistics {
 
 	final LongAdder invalidatedEntries = new LongAdder();
 
-	final LongAdder errors = new LongAdder();
+	private final ConcurrentMap<String, LongAdder> errors = new ConcurrentHashMap<>();
+
+	void error(String operation) {
+		this.errors.computeIfAbsent(operation, key -> new LongAdder()).increment();
+	}
 
 	@Override
 	public long getHits() {
@@ -60,7 +66,13 @@ final class CacheCounters implements TaggedCacheStatistics {
 
 	@Override
 	public long getErrors() {
-		return this.errors.sum();
+		return this.errors.values().stream().mapToLong(LongAdder::sum).sum();
+	}
+
+	@Override
+	public long getErrors(String operation) {
+		LongAdder errors = this.errors.get(operation);
+		return (errors != null) ? errors.sum() : 0;
 	}
 
 }

@@ -61,6 +61,11 @@ final class CacheKeyspace {
 		return escapeGlob(this.base) + "e:*";
 	}
 
+	/** A {@code SCAN MATCH} pattern for the cache's tag indexes. */
+	String indexPattern() {
+		return escapeGlob(this.base) + "t:*";
+	}
+
 	/** A {@code SCAN MATCH} pattern for every key of the cache. */
 	String keyPattern() {
 		return escapeGlob(this.base) + "*";

@@ -4,6 +4,7 @@ import java.lang.reflect.Type;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -19,7 +20,6 @@ import io.tagcache.redis.RedisTaggedCacheWriter.StoredEntry;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.cache.support.SimpleValueWrapper;
-import org.springframework.dao.DataAccessException;
 
 /**
  * A {@link TaggedCache} stored in Redis.
@@ -36,9 +36,9 @@ import org.springframework.dao.DataAccessException;
  * <li><b>Single flight</b>: concurrent {@code get(key, loader)} calls for one key in this JVM share
  * one loader call; the others wait for its result.</li>
  * <li><b>Redis is a cache, not a dependency</b>: a failed read is a miss and a failed write is
- * skipped; both are counted and logged once per burst. Evictions, {@code clear} and
- * invalidations are not absorbed: they throw a {@link DataAccessException}, because silently
- * losing one could serve stale data once Redis answers again.</li>
+ * skipped; both are counted and logged once per burst, and after repeated failures calls skip
+ * Redis for a cool-down. Evictions, {@code clear} and invalidations that cannot reach Redis are
+ * queued and replayed before Redis serves this instance again; see {@link RedisOutageGuard}.</li>
  * </ul>
  */
 public final class RedisTaggedCache implements TaggedCache {
@@ -57,7 +57,7 @@ public final class RedisTaggedCache implements TaggedCache {
 
 	private final CacheKeyConverter keyConverter;
 
-	private final RedisFailureLog failureLog;
+	private final RedisOutageGuard guard;
 
 	private final CacheCounters counters = new CacheCounters();
 
@@ -74,7 +74,7 @@ public final class RedisTaggedCache implements TaggedCache {
 		this.writer = manager.writer();
 		this.serializer = manager.serializer();
 		this.keyConverter = manager.keyConverter();
-		this.failureLog = manager.failureLog();
+		this.guard = manager.guard();
 	}
 
 	@Override
@@ -137,29 +137,14 @@ public final class RedisTaggedCache implements TaggedCache {
 	}
 
 	private @Nullable ValueWrapper lookupEntry(String key, @Nullable Type type) {
-		StoredEntry entry;
-		try {
-			entry = this.writer.read(this.keyspace, key);
-			this.failureLog.succeeded();
-		}
-		catch (DataAccessException ex) {
-			absorb("get", ex);
-			this.counters.misses.increment();
-			return null;
-		}
+		StoredEntry entry = this.guard.call("get", this.name, this.counters, () -> this.writer.read(this.keyspace, key),
+				() -> null);
 		return toWrapper(entry, type);
 	}
 
 	private CompletableFuture<@Nullable ValueWrapper> lookupEntryAsync(String key, @Nullable Type type) {
-		return this.writer.readAsync(this.keyspace, key).handle((entry, ex) -> {
-			if (ex != null) {
-				absorb("get", asRuntime(ex));
-				this.counters.misses.increment();
-				return null;
-			}
-			this.failureLog.succeeded();
-			return toWrapper(entry, type);
-		});
+		return this.guard.callAsync("get", this.name, this.counters, () -> this.writer.readAsync(this.keyspace, key))
+			.thenApply(entry -> toWrapper(entry, type));
 	}
 
 	private @Nullable ValueWrapper toWrapper(@Nullable StoredEntry entry, @Nullable Type type) {
@@ -249,25 +234,13 @@ public final class RedisTaggedCache implements TaggedCache {
 
 	@Override
 	public long readFence() {
-		try {
-			long generation = this.writer.readGeneration(this.keyspace);
-			this.failureLog.succeeded();
-			return generation;
-		}
-		catch (DataAccessException ex) {
-			absorb("readFence", ex);
-			return UNKNOWN_FENCE;
-		}
+		return this.guard.call("fence", this.name, this.counters, () -> this.writer.readGeneration(this.keyspace),
+				() -> UNKNOWN_FENCE);
 	}
 
 	private CompletableFuture<Long> readFenceAsync() {
-		return this.writer.readGenerationAsync(this.keyspace).handle((generation, ex) -> {
-			if (ex != null) {
-				absorb("readFence", asRuntime(ex));
-				return UNKNOWN_FENCE;
-			}
-			return generation;
-		});
+		return this.guard.callAsync("fence", this.name, this.counters, () -> this.writer.readGenerationAsync(this.keyspace))
+			.thenApply(generation -> (generation != null) ? generation : UNKNOWN_FENCE);
 	}
 
 	// Writes
@@ -304,12 +277,12 @@ public final class RedisTaggedCache implements TaggedCache {
 			return CompletableFuture.completedFuture(false);
 		}
 		Serialized serialized = serialize(value);
-		return this.writer
-			.putAsync(this.keyspace, redisKey, serialized.json(), serialized.typeHint(),
-					this.configuration.getTimeToLive(), List.of(), PutMode.fenced(fence))
-			.handle((result, ex) -> {
-				if (ex != null) {
-					absorb("put", asRuntime(ex));
+		return this.guard
+			.callAsync("put", this.name, this.counters,
+					() -> this.writer.putAsync(this.keyspace, redisKey, serialized.json(), serialized.typeHint(),
+							this.configuration.getTimeToLive(), List.of(), PutMode.fenced(fence)))
+			.thenApply(result -> {
+				if (result == null) {
 					return false;
 				}
 				count(result);
@@ -330,18 +303,15 @@ public final class RedisTaggedCache implements TaggedCache {
 	private @Nullable PutResult write(String redisKey, @Nullable Object value, List<String> tags,
 			@Nullable Duration timeToLive, PutMode mode) {
 		Serialized serialized = serialize(value);
-		ensureRegistered();
-		try {
-			PutResult result = this.writer.put(this.keyspace, redisKey, serialized.json(), serialized.typeHint(),
-					(timeToLive != null) ? timeToLive : this.configuration.getTimeToLive(), tags, mode);
-			this.failureLog.succeeded();
+		Duration ttl = (timeToLive != null) ? timeToLive : this.configuration.getTimeToLive();
+		PutResult result = this.guard.call("put", this.name, this.counters, () -> {
+			ensureRegistered();
+			return this.writer.put(this.keyspace, redisKey, serialized.json(), serialized.typeHint(), ttl, tags, mode);
+		}, () -> null);
+		if (result != null) {
 			count(result);
-			return result;
 		}
-		catch (DataAccessException ex) {
-			absorb("put", ex);
-			return null;
-		}
+		return result;
 	}
 
 	private void count(PutResult result) {
@@ -369,17 +339,12 @@ public final class RedisTaggedCache implements TaggedCache {
 
 	/**
 	 * Registers the cache in the prefix's registry before its first write, so invalidations from
-	 * any instance reach it; a failed registration is retried with the next write.
+	 * any instance reach it; a failed registration fails the write, and is retried with the next.
 	 */
 	private void ensureRegistered() {
 		if (!this.registered) {
-			try {
-				this.writer.register(this.manager.getKeyPrefix(), this.name);
-				this.registered = true;
-			}
-			catch (DataAccessException ex) {
-				// The write that follows fails the same way and is absorbed there.
-			}
+			this.writer.register(this.manager.getKeyPrefix(), this.name);
+			this.registered = true;
 		}
 	}
 
@@ -392,7 +357,10 @@ public final class RedisTaggedCache implements TaggedCache {
 
 	@Override
 	public boolean evictIfPresent(Object key) {
-		boolean removed = this.writer.evict(this.keyspace, redisKey(key));
+		String redisKey = redisKey(key);
+		boolean removed = this.guard.invalidation("evict", this.name, this.counters,
+				pending(() -> this.writer.evict(this.keyspace, redisKey)),
+				() -> this.writer.evict(this.keyspace, redisKey), false);
 		if (removed) {
 			this.counters.evictions.increment();
 		}
@@ -406,7 +374,8 @@ public final class RedisTaggedCache implements TaggedCache {
 
 	@Override
 	public boolean invalidate() {
-		long removed = this.writer.clear(this.keyspace);
+		long removed = this.guard.invalidation("clear", this.name, this.counters,
+				pending(() -> this.writer.clear(this.keyspace)), () -> this.writer.clear(this.keyspace), 0L);
 		this.counters.evictions.add(removed);
 		return removed > 0;
 	}
@@ -414,9 +383,55 @@ public final class RedisTaggedCache implements TaggedCache {
 	@Override
 	public long invalidateTags(Collection<String> tags) {
 		List<String> valid = TagRules.validateTags(tags, this.name);
-		long removed = this.writer.invalidate(List.of(this.keyspace), valid)[0];
+		long removed = this.guard.invalidation("invalidate", this.name, this.counters,
+				pending(() -> this.writer.invalidate(List.of(this.keyspace), valid)),
+				() -> this.writer.invalidate(List.of(this.keyspace), valid)[0], 0L);
 		recordInvalidation(removed);
 		return removed;
+	}
+
+	private RedisOutageGuard.PendingInvalidation pending(Runnable replay) {
+		Set<String> caches = Set.of(this.name);
+		return new RedisOutageGuard.PendingInvalidation() {
+
+			@Override
+			public void replay() {
+				replay.run();
+			}
+
+			@Override
+			public Set<String> caches() {
+				return caches;
+			}
+
+		};
+	}
+
+	/**
+	 * Count the cache's entries with {@code SCAN} (never {@code KEYS}); a diagnostic that walks
+	 * the keyspace, not for hot paths.
+	 * @return the number of entries
+	 */
+	public long countEntries() {
+		return this.writer.count(this.keyspace.entryPattern());
+	}
+
+	/**
+	 * Count the cache's tag indexes with {@code SCAN}; a diagnostic that walks the keyspace.
+	 * @return the number of tags with at least one entry
+	 */
+	public long countTags() {
+		return this.writer.count(this.keyspace.indexPattern());
+	}
+
+	/**
+	 * Count the live entries of this cache that carry the tag.
+	 * @param tag the tag
+	 * @return the number of entries
+	 */
+	public long countEntriesWithTag(String tag) {
+		TagRules.validateTag(tag, this.name);
+		return this.writer.countTagged(this.keyspace, tag);
 	}
 
 	void recordInvalidation(long removed) {
@@ -431,16 +446,6 @@ public final class RedisTaggedCache implements TaggedCache {
 			throw new IllegalArgumentException("Cache '" + this.name + "' does not accept a null key");
 		}
 		return this.keyConverter.convert(key, this.name);
-	}
-
-	private void absorb(String operation, RuntimeException ex) {
-		this.counters.errors.increment();
-		this.failureLog.failed(operation, this.name, ex);
-	}
-
-	private static RuntimeException asRuntime(Throwable ex) {
-		Throwable cause = (ex instanceof CompletionException && ex.getCause() != null) ? ex.getCause() : ex;
-		return (cause instanceof RuntimeException runtime) ? runtime : new IllegalStateException(cause);
 	}
 
 	@Override

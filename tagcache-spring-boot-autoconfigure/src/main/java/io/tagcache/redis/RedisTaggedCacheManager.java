@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
+import java.util.function.Consumer;
 
 import io.tagcache.TaggedCacheManager;
 import org.jspecify.annotations.Nullable;
@@ -51,7 +52,9 @@ public final class RedisTaggedCacheManager implements TaggedCacheManager {
 
 	private final CacheKeyConverter keyConverter = new CacheKeyConverter();
 
-	private final RedisFailureLog failureLog = new RedisFailureLog();
+	private final RedisOutageGuard guard;
+
+	private final List<Consumer<? super RedisTaggedCache>> cacheCreationListeners;
 
 	private final ConcurrentMap<String, RedisTaggedCache> caches = new ConcurrentHashMap<>();
 
@@ -60,7 +63,11 @@ public final class RedisTaggedCacheManager implements TaggedCacheManager {
 		this.defaults = builder.defaults;
 		this.createOnMissingCache = builder.createOnMissingCache;
 		this.writer = new RedisTaggedCacheWriter(builder.connectionFactory, builder.fenceRetention,
-				builder.inlineInvalidationLimit, builder.inlineInvalidationLimit);
+				builder.inlineInvalidationLimit, builder.inlineInvalidationLimit, compose(builder.operationListeners));
+		this.guard = new RedisOutageGuard(builder.failureThreshold, builder.coolDown, builder.pendingInvalidationLimit,
+				System::nanoTime);
+		this.guard.setOverflowRecovery(this::clearAfterOverflow);
+		this.cacheCreationListeners = List.copyOf(builder.cacheCreationListeners);
 		this.serializer = new JsonValueSerializer(builder.jsonMapper, builder.allowList, builder.classLoader);
 		builder.initialCaches.forEach((name, configuration) -> this.caches.put(name,
 				new RedisTaggedCache(name, configuration, this)));
@@ -81,7 +88,17 @@ public final class RedisTaggedCacheManager implements TaggedCacheManager {
 		if (cache != null || !this.createOnMissingCache) {
 			return cache;
 		}
-		return this.caches.computeIfAbsent(name, missing -> new RedisTaggedCache(missing, this.defaults, this));
+		boolean[] created = new boolean[1];
+		cache = this.caches.computeIfAbsent(name, missing -> {
+			created[0] = true;
+			return new RedisTaggedCache(missing, this.defaults, this);
+		});
+		if (created[0]) {
+			for (Consumer<? super RedisTaggedCache> listener : this.cacheCreationListeners) {
+				listener.accept(cache);
+			}
+		}
+		return cache;
 	}
 
 	@Override
@@ -94,8 +111,8 @@ public final class RedisTaggedCacheManager implements TaggedCacheManager {
 	 * <p>Sends one script per cache of the key prefix (the caches this instance opened and those
 	 * registered in Redis by any instance), issued together; on a cluster each runs on the node
 	 * of its cache's hash slot.
-	 * @throws org.springframework.dao.DataAccessException when Redis cannot be reached: an
-	 * invalidation is never dropped silently
+	 * <p>When Redis cannot be reached, the invalidation is queued and replayed before this
+	 * instance uses Redis again, and {@code 0} is returned.
 	 */
 	@Override
 	public long invalidate(Collection<String> tags) {
@@ -103,6 +120,11 @@ public final class RedisTaggedCacheManager implements TaggedCacheManager {
 		if (valid.isEmpty()) {
 			return 0;
 		}
+		return this.guard.invalidation("invalidate", "*", null, allCaches(() -> invalidateEverywhere(valid)),
+				() -> invalidateEverywhere(valid), 0L);
+	}
+
+	private long invalidateEverywhere(List<String> valid) {
 		Set<String> names = new LinkedHashSet<>(this.caches.keySet());
 		names.addAll(this.writer.registeredCaches(this.keyPrefix));
 		List<CacheKeyspace> keyspaces = new ArrayList<>(names.size());
@@ -144,8 +166,85 @@ public final class RedisTaggedCacheManager implements TaggedCacheManager {
 		return this.keyConverter;
 	}
 
-	RedisFailureLog failureLog() {
-		return this.failureLog;
+	RedisOutageGuard guard() {
+		return this.guard;
+	}
+
+	/**
+	 * Whether this instance currently uses Redis: {@code false} while Redis is skipped after
+	 * repeated failures, or while invalidations wait to be replayed.
+	 */
+	public boolean isRedisAvailable() {
+		return this.guard.isAvailable();
+	}
+
+	/** How many invalidations wait for Redis to be replayed. */
+	public int getPendingInvalidations() {
+		return this.guard.getPendingInvalidations();
+	}
+
+	/**
+	 * How many times the queue of pending invalidations overflowed, so that the caches it concerned
+	 * were (or will be) cleared when Redis returned.
+	 */
+	public long getPendingInvalidationOverflows() {
+		return this.guard.getOverflows();
+	}
+
+	/**
+	 * Check that Redis answers, bypassing the outage guard.
+	 * @return Redis's answer to {@code PING}
+	 * @throws org.springframework.dao.DataAccessException when it does not answer
+	 */
+	public String ping() {
+		return this.writer.ping();
+	}
+
+	/**
+	 * The names of every cache of the key prefix: those of this instance and those any instance
+	 * registered in Redis.
+	 * @throws org.springframework.dao.DataAccessException when Redis does not answer
+	 */
+	public Set<String> getAllCacheNames() {
+		Set<String> names = new java.util.TreeSet<>(this.caches.keySet());
+		names.addAll(this.writer.registeredCaches(this.keyPrefix));
+		return names;
+	}
+
+	private void clearAfterOverflow(Set<String> names) {
+		for (String name : names.isEmpty() ? getAllCacheNames() : names) {
+			RedisTaggedCache cache = this.caches.get(name);
+			this.writer.clear((cache != null) ? cache.keyspace() : new CacheKeyspace(this.keyPrefix, name));
+		}
+	}
+
+	private RedisOutageGuard.PendingInvalidation allCaches(Runnable replay) {
+		return new RedisOutageGuard.PendingInvalidation() {
+
+			@Override
+			public void replay() {
+				replay.run();
+			}
+
+			@Override
+			public Set<String> caches() {
+				return Set.of();
+			}
+
+		};
+	}
+
+	private static RedisOperationListener compose(List<RedisOperationListener> listeners) {
+		if (listeners.isEmpty()) {
+			return (operation, durationNanos, failed) -> {
+			};
+		}
+		List<RedisOperationListener> copy = List.copyOf(listeners);
+		return (operation, durationNanos, failed) -> {
+			for (RedisOperationListener listener : copy) {
+				listener.onOperation(operation, durationNanos, failed);
+			}
+		};
 	}
 
 	/** Builds a {@link RedisTaggedCacheManager}. */
@@ -170,6 +269,16 @@ public final class RedisTaggedCacheManager implements TaggedCacheManager {
 		private Duration fenceRetention = Duration.ofMinutes(10);
 
 		private int inlineInvalidationLimit = 200;
+
+		private int failureThreshold = 3;
+
+		private Duration coolDown = Duration.ofSeconds(5);
+
+		private int pendingInvalidationLimit = 10_000;
+
+		private final List<RedisOperationListener> operationListeners = new ArrayList<>();
+
+		private final List<Consumer<? super RedisTaggedCache>> cacheCreationListeners = new ArrayList<>();
 
 		private Builder(LettuceConnectionFactory connectionFactory) {
 			Assert.notNull(connectionFactory, "Connection factory must not be null");
@@ -288,6 +397,66 @@ public final class RedisTaggedCacheManager implements TaggedCacheManager {
 		public Builder inlineInvalidationLimit(int limit) {
 			Assert.isTrue(limit > 0, () -> "Inline invalidation limit must be positive, was " + limit);
 			this.inlineInvalidationLimit = limit;
+			return this;
+		}
+
+		/**
+		 * Set after how many consecutive Redis failures calls skip Redis for the cool-down
+		 * (default 3).
+		 * @param failureThreshold a positive number
+		 * @return this builder
+		 */
+		public Builder failureThreshold(int failureThreshold) {
+			Assert.isTrue(failureThreshold > 0, () -> "Failure threshold must be positive, was " + failureThreshold);
+			this.failureThreshold = failureThreshold;
+			return this;
+		}
+
+		/**
+		 * Set how long calls skip Redis after repeated failures before one call probes it again
+		 * (default 5 seconds).
+		 * @param coolDown a positive duration
+		 * @return this builder
+		 */
+		public Builder coolDown(Duration coolDown) {
+			Assert.isTrue(coolDown != null && !coolDown.isNegative() && !coolDown.isZero(),
+					() -> "Cool-down must be positive, was " + coolDown);
+			this.coolDown = coolDown;
+			return this;
+		}
+
+		/**
+		 * Set how many invalidations are kept while Redis is unreachable (default 10,000); beyond
+		 * that, the caches they concern are cleared when Redis returns.
+		 * @param limit a positive number
+		 * @return this builder
+		 */
+		public Builder pendingInvalidationLimit(int limit) {
+			Assert.isTrue(limit > 0, () -> "Pending invalidation limit must be positive, was " + limit);
+			this.pendingInvalidationLimit = limit;
+			return this;
+		}
+
+		/**
+		 * Add a listener told about every Redis round trip, for latency metrics.
+		 * @param listener the listener
+		 * @return this builder
+		 */
+		public Builder operationListener(RedisOperationListener listener) {
+			Assert.notNull(listener, "Listener must not be null");
+			this.operationListeners.add(listener);
+			return this;
+		}
+
+		/**
+		 * Add a listener told about each cache created on demand, after start-up (caches configured
+		 * on the builder are not reported), for example to bind its meters.
+		 * @param listener the listener
+		 * @return this builder
+		 */
+		public Builder cacheCreationListener(Consumer<? super RedisTaggedCache> listener) {
+			Assert.notNull(listener, "Listener must not be null");
+			this.cacheCreationListeners.add(listener);
 			return this;
 		}
 

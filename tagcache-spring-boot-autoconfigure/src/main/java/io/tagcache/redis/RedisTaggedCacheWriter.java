@@ -16,6 +16,7 @@ import java.util.function.Function;
 
 import io.lettuce.core.KeyScanCursor;
 import io.lettuce.core.KeyValue;
+import io.lettuce.core.Range;
 import io.lettuce.core.RedisNoScriptException;
 import io.lettuce.core.ScanArgs;
 import io.lettuce.core.ScanCursor;
@@ -71,8 +72,11 @@ final class RedisTaggedCacheWriter {
 
 	private final int drainChunkSize;
 
+	private final RedisOperationListener listener;
+
 	RedisTaggedCacheWriter(LettuceConnectionFactory connectionFactory, Duration fenceRetention,
-			int inlineInvalidationLimit, int drainChunkSize) {
+			int inlineInvalidationLimit, int drainChunkSize, RedisOperationListener listener) {
+		this.listener = listener;
 		this.connectionFactory = connectionFactory;
 		this.timeout = connectionFactory.getClientConfiguration().getCommandTimeout();
 		this.fenceRetention = fenceRetention;
@@ -91,12 +95,12 @@ final class RedisTaggedCacheWriter {
 
 	/** Read an entry: one {@code HMGET}, no script. */
 	@Nullable StoredEntry read(CacheKeyspace keyspace, String key) {
-		return execute(commands -> readAsync(commands, keyspace, key));
+		return execute("get", commands -> readAsync(commands, keyspace, key));
 	}
 
 	/** Read an entry without blocking. */
 	CompletableFuture<@Nullable StoredEntry> readAsync(CacheKeyspace keyspace, String key) {
-		return executeAsync(commands -> readAsync(commands, keyspace, key));
+		return executeAsync("get", commands -> readAsync(commands, keyspace, key));
 	}
 
 	private CompletableFuture<@Nullable StoredEntry> readAsync(RedisClusterAsyncCommands<byte[], byte[]> commands,
@@ -116,7 +120,7 @@ final class RedisTaggedCacheWriter {
 
 	/** Read the cache's generation, {@code 0} when it was never invalidated. */
 	long readGeneration(CacheKeyspace keyspace) {
-		return execute(commands -> commands.get(keyspace.generationKey())
+		return execute("fence", commands -> commands.get(keyspace.generationKey())
 			.toCompletableFuture()
 			.thenApply(RedisTaggedCacheWriter::toGeneration));
 	}
@@ -149,13 +153,13 @@ final class RedisTaggedCacheWriter {
 	 */
 	PutResult put(CacheKeyspace keyspace, String key, byte[] value, String typeHint, Duration timeToLive,
 			Collection<String> tags, PutMode mode) {
-		return execute(commands -> putAsync(commands, keyspace, key, value, typeHint, timeToLive, tags, mode));
+		return execute("put", commands -> putAsync(commands, keyspace, key, value, typeHint, timeToLive, tags, mode));
 	}
 
 	/** Write an entry with its tags without blocking; see {@link #put}. */
 	CompletableFuture<PutResult> putAsync(CacheKeyspace keyspace, String key, byte[] value, String typeHint,
 			Duration timeToLive, Collection<String> tags, PutMode mode) {
-		return executeAsync(commands -> putAsync(commands, keyspace, key, value, typeHint, timeToLive, tags, mode));
+		return executeAsync("put", commands -> putAsync(commands, keyspace, key, value, typeHint, timeToLive, tags, mode));
 	}
 
 	private CompletableFuture<PutResult> putAsync(RedisClusterAsyncCommands<byte[], byte[]> commands,
@@ -193,7 +197,7 @@ final class RedisTaggedCacheWriter {
 
 	/** Read the cache's generation without blocking; see {@link #readGeneration}. */
 	CompletableFuture<Long> readGenerationAsync(CacheKeyspace keyspace) {
-		return executeAsync(commands -> commands.get(keyspace.generationKey())
+		return executeAsync("fence", commands -> commands.get(keyspace.generationKey())
 			.toCompletableFuture()
 			.thenApply(RedisTaggedCacheWriter::toGeneration));
 	}
@@ -206,7 +210,7 @@ final class RedisTaggedCacheWriter {
 	boolean evict(CacheKeyspace keyspace, String key) {
 		byte[][] keys = { keyspace.entryKey(key), keyspace.generationKey(), keyspace.fenceKey() };
 		byte[][] args = { CacheKeyspace.bytes(keyspace.base()), CacheKeyspace.bytes(key), retentionMicros() };
-		Long removed = execute(commands -> script(commands, TagCacheScript.EVICT, ScriptOutputType.INTEGER, keys, args));
+		Long removed = execute("evict", commands -> script(commands, TagCacheScript.EVICT, ScriptOutputType.INTEGER, keys, args));
 		return removed == 1L;
 	}
 
@@ -219,7 +223,7 @@ final class RedisTaggedCacheWriter {
 		if (keyspaces.isEmpty() || tags.isEmpty()) {
 			return new long[keyspaces.size()];
 		}
-		List<List<Object>> replies = execute(commands -> {
+		List<List<Object>> replies = execute("invalidate", commands -> {
 			List<CompletableFuture<List<Object>>> futures = new ArrayList<>(keyspaces.size());
 			for (CacheKeyspace keyspace : keyspaces) {
 				futures.add(invalidateAsync(commands, keyspace, tags));
@@ -267,7 +271,7 @@ final class RedisTaggedCacheWriter {
 		long removed = 0;
 		long left;
 		do {
-			List<Long> reply = execute(commands -> script(commands, TagCacheScript.DRAIN, ScriptOutputType.MULTI, keys, args));
+			List<Long> reply = execute("drain", commands -> script(commands, TagCacheScript.DRAIN, ScriptOutputType.MULTI, keys, args));
 			removed += reply.get(0);
 			left = reply.get(1);
 		}
@@ -284,7 +288,7 @@ final class RedisTaggedCacheWriter {
 	 */
 	long clear(CacheKeyspace keyspace) {
 		byte[][] fenceKeys = { keyspace.generationKey(), keyspace.fenceKey() };
-		execute(commands -> script(commands, TagCacheScript.FENCE_CACHE, ScriptOutputType.INTEGER, fenceKeys,
+		execute("clear", commands -> script(commands, TagCacheScript.FENCE_CACHE, ScriptOutputType.INTEGER, fenceKeys,
 				new byte[][] { retentionMicros() }));
 		long removed = 0;
 		for (List<String> page : scanPages(keyspace.entryPattern())) {
@@ -293,21 +297,46 @@ final class RedisTaggedCacheWriter {
 			for (int i = 0; i < page.size(); i++) {
 				args[1 + i] = CacheKeyspace.bytes(keyspace.keyOfEntry(page.get(i)));
 			}
-			Long count = execute(commands -> script(commands, TagCacheScript.REMOVE_ENTRIES, ScriptOutputType.INTEGER,
+			Long count = execute("clear", commands -> script(commands, TagCacheScript.REMOVE_ENTRIES, ScriptOutputType.INTEGER,
 					new byte[][] { keyspace.generationKey() }, args));
 			removed += count;
 		}
 		return removed;
 	}
 
+	/** Count the keys matching a pattern with {@code SCAN}, without holding them in memory. */
+	long count(String pattern) {
+		ScanArgs args = ScanArgs.Builder.matches(pattern).limit(1000);
+		long count = 0;
+		KeyScanCursor<byte[]> cursor = null;
+		do {
+			ScanCursor from = (cursor != null) ? cursor : ScanCursor.INITIAL;
+			cursor = execute("count", commands -> commands.scan(from, args).toCompletableFuture());
+			count += cursor.getKeys().size();
+		}
+		while (!cursor.isFinished());
+		return count;
+	}
+
+	/** Count the live (not yet expired) entries in a tag's index: {@code ZCOUNT} from now on. */
+	long countTagged(CacheKeyspace keyspace, String tag) {
+		Range<Long> live = Range.from(Range.Boundary.including(System.currentTimeMillis()), Range.Boundary.unbounded());
+		return execute("count", commands -> commands.zcount(keyspace.indexKey(tag), live).toCompletableFuture());
+	}
+
+	/** {@code PING} the node of the cache registry. */
+	String ping() {
+		return execute("ping", commands -> commands.ping().toCompletableFuture());
+	}
+
 	/** Add a cache to the registry of caches of the prefix, so invalidations find it. */
 	void register(String keyPrefix, String cacheName) {
-		execute(commands -> commands.sadd(registryKey(keyPrefix), CacheKeyspace.bytes(cacheName)).toCompletableFuture());
+		execute("register", commands -> commands.sadd(registryKey(keyPrefix), CacheKeyspace.bytes(cacheName)).toCompletableFuture());
 	}
 
 	/** The names of every cache that an instance with this prefix has registered. */
 	Set<String> registeredCaches(String keyPrefix) {
-		Set<byte[]> names = execute(commands -> commands.smembers(registryKey(keyPrefix)).toCompletableFuture());
+		Set<byte[]> names = execute("invalidate", commands -> commands.smembers(registryKey(keyPrefix)).toCompletableFuture());
 		Set<String> result = new TreeSet<>();
 		for (byte[] name : names) {
 			result.add(new String(name, StandardCharsets.UTF_8));
@@ -329,7 +358,7 @@ final class RedisTaggedCacheWriter {
 		KeyScanCursor<byte[]> cursor = null;
 		do {
 			ScanCursor from = (cursor != null) ? cursor : ScanCursor.INITIAL;
-			cursor = execute(commands -> commands.scan(from, args).toCompletableFuture());
+			cursor = execute("scan", commands -> commands.scan(from, args).toCompletableFuture());
 			if (!cursor.getKeys().isEmpty()) {
 				pages.add(cursor.getKeys().stream().map(key -> new String(key, StandardCharsets.UTF_8)).toList());
 			}
@@ -347,22 +376,34 @@ final class RedisTaggedCacheWriter {
 					: CompletableFuture.failedFuture(unwrap(ex)));
 	}
 
-	private <T> T execute(Function<RedisClusterAsyncCommands<byte[], byte[]>, CompletableFuture<T>> action) {
+	private <T> T execute(String operation,
+			Function<RedisClusterAsyncCommands<byte[], byte[]>, CompletableFuture<T>> action) {
+		long started = System.nanoTime();
+		boolean failed = true;
 		try (RedisConnection connection = this.connectionFactory.getConnection()) {
-			return await(action.apply(nativeCommands(connection)));
+			T result = await(action.apply(nativeCommands(connection)));
+			failed = false;
+			return result;
+		}
+		finally {
+			this.listener.onOperation(operation, System.nanoTime() - started, failed);
 		}
 	}
 
-	private <T> CompletableFuture<T> executeAsync(
+	private <T> CompletableFuture<T> executeAsync(String operation,
 			Function<RedisClusterAsyncCommands<byte[], byte[]>, CompletableFuture<T>> action) {
+		long started = System.nanoTime();
+		CompletableFuture<T> future;
 		try (RedisConnection connection = this.connectionFactory.getConnection()) {
-			return action.apply(nativeCommands(connection))
+			future = action.apply(nativeCommands(connection))
 				.orTimeout(this.timeout.toMillis(), TimeUnit.MILLISECONDS)
 				.exceptionallyCompose(ex -> CompletableFuture.failedFuture(translate(unwrap(ex))));
 		}
 		catch (RuntimeException ex) {
-			return CompletableFuture.failedFuture(ex);
+			future = CompletableFuture.failedFuture(ex);
 		}
+		return future.whenComplete((result, ex) -> this.listener.onOperation(operation, System.nanoTime() - started,
+				ex != null));
 	}
 
 	@SuppressWarnings("unchecked")

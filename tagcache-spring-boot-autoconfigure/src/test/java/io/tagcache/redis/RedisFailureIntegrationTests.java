@@ -5,6 +5,8 @@ import java.util.List;
 import java.util.Map;
 
 import io.lettuce.core.ClientOptions;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.ClientOptions.DisconnectedBehavior;
 import io.tagcache.TaggedCache;
 import io.tagcache.test.RedisServer;
@@ -14,18 +16,17 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import org.springframework.dao.DataAccessException;
 import org.springframework.data.redis.connection.RedisStandaloneConfiguration;
 import org.springframework.data.redis.connection.lettuce.LettuceClientConfiguration;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 
 /**
  * Guarantee 6, Redis is a cache and not a dependency: with Redis gone, reads are misses, loads
- * return the loader's value and writes are skipped, all counted; caching resumes when Redis
- * returns. Uses a Redis server of its own, which it kills and restarts.
+ * return the loader's value and writes are skipped, all counted; after repeated failures calls skip
+ * Redis for a cool-down; invalidations are queued and replayed; caching resumes when Redis
+ * returns. Uses a Redis server of its own, which it kills, pauses and restarts.
  */
 class RedisFailureIntegrationTests {
 
@@ -49,7 +50,8 @@ class RedisFailureIntegrationTests {
 		this.connectionFactory = new LettuceConnectionFactory(standalone, client);
 		this.connectionFactory.afterPropertiesSet();
 		this.connectionFactory.start();
-		this.manager = TestCaches.manager(this.connectionFactory, builder -> builder);
+		this.manager = TestCaches.manager(this.connectionFactory,
+				builder -> builder.coolDown(Duration.ofMillis(200)).pendingInvalidationLimit(3));
 		this.cache = this.manager.getCache("users");
 	}
 
@@ -70,8 +72,10 @@ class RedisFailureIntegrationTests {
 		this.cache.put(3L, "skipped", List.of("user-3"));
 		assertThat(this.cache.readFence()).isEqualTo(TaggedCache.UNKNOWN_FENCE);
 		assertThat(this.cache.getStatistics().getErrors()).isGreaterThanOrEqualTo(4);
-		assertThatExceptionOfType(DataAccessException.class).as("an invalidation is never dropped silently")
-			.isThrownBy(() -> this.manager.invalidate("user-1"));
+		assertThat(this.cache.getStatistics().getErrors("get")).isGreaterThanOrEqualTo(2);
+		assertThat(this.manager.isRedisAvailable()).as("calls skip Redis after repeated failures").isFalse();
+		assertThat(this.manager.invalidate("user-1")).as("queued, not thrown").isZero();
+		assertThat(this.manager.getPendingInvalidations()).isEqualTo(1);
 
 		this.server.restart();
 		Awaitility.await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
@@ -80,7 +84,50 @@ class RedisFailureIntegrationTests {
 		});
 		assertThat(this.cache.get(5L, () -> "loaded again")).isEqualTo("loaded again");
 		assertThat(this.cache.get(5L).get()).isEqualTo("loaded again");
+		assertThat(this.manager.getPendingInvalidations()).as("replayed").isZero();
 		assertThat(this.manager.invalidate("user-4")).isEqualTo(1);
+	}
+
+	/**
+	 * Redis stops answering but keeps its data (a network partition, a stalled server): the
+	 * invalidation issued meanwhile is queued, and replayed before any read is served again, so the
+	 * stale entry is never read after recovery.
+	 */
+	@Test
+	void anInvalidationIssuedWhileRedisIsUnreachableIsReplayedBeforeAnyRead() {
+		this.cache.put(1L, "old", List.of("user-1"));
+		this.cache.put(2L, "other", List.of("user-2"));
+		pauseRedis(Duration.ofSeconds(2));
+		assertThat(this.manager.invalidate("user-1")).isZero();
+		assertThat(this.cache.get(1L, () -> "from the database")).isEqualTo("from the database");
+		assertThat(this.manager.getPendingInvalidations()).isEqualTo(1);
+		Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> {
+			this.cache.get(3L);
+			return this.manager.isRedisAvailable();
+		});
+		assertThat(this.cache.get(1L)).as("the stale entry").isNull();
+		assertThat(this.cache.get(2L)).as("untouched").isNotNull();
+		assertThat(this.manager.getPendingInvalidations()).isZero();
+	}
+
+	/** More invalidations than the queue holds: the caches they concern are cleared on recovery. */
+	@Test
+	void anOverflowingQueueClearsTheCachesWhenRedisReturns() {
+		RedisTaggedCache other = this.manager.getCache("other");
+		this.cache.put(1L, "tagged", List.of("user-1"));
+		this.cache.put(2L, "untagged", List.of());
+		other.put(1L, "in another cache", List.of());
+		pauseRedis(Duration.ofSeconds(2));
+		for (int i = 0; i < 4; i++) {
+			this.cache.invalidateTags(List.of("user-" + i));
+		}
+		assertThat(this.manager.getPendingInvalidationOverflows()).isEqualTo(1);
+		Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> {
+			other.get(3L);
+			return this.manager.isRedisAvailable();
+		});
+		assertThat(this.cache.get(2L)).as("cleared: the queue could not say what to invalidate").isNull();
+		assertThat(other.get(1L)).as("a cache the queue did not concern").isNotNull();
 	}
 
 	@Test
@@ -94,6 +141,17 @@ class RedisFailureIntegrationTests {
 		});
 		assertThat(this.cache.getStatistics().getPuts()).isEqualTo(2);
 		assertThat(this.manager.invalidate("user-1")).isEqualTo(1);
+	}
+
+	/** {@code CLIENT PAUSE}: Redis keeps its data but answers nobody for a while. */
+	private void pauseRedis(Duration duration) {
+		RedisClient client = RedisClient.create(this.server.uri());
+		try (StatefulRedisConnection<String, String> connection = client.connect()) {
+			connection.sync().clientPause(duration.toMillis());
+		}
+		finally {
+			client.shutdown();
+		}
 	}
 
 	/** {@code SCRIPT FLUSH} on every node: each script falls back to {@code EVAL} once, on the node that answered. */
