@@ -1,0 +1,117 @@
+package io.tagcache.autoconfigure;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+
+import io.tagcache.TaggedCacheManager;
+import io.tagcache.redis.RedisTaggedCacheConfiguration;
+import io.tagcache.redis.RedisTaggedCacheManager;
+import io.tagcache.redis.TypeAllowList;
+import tools.jackson.databind.json.JsonMapper;
+
+import org.springframework.beans.factory.BeanFactory;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.beans.factory.config.ConfigurableBeanFactory;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.AutoConfigurationPackages;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException;
+import org.springframework.context.annotation.Bean;
+import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
+
+/**
+ * Auto-configuration of the {@link RedisTaggedCacheManager}: the application's
+ * {@code CacheManager}, on the Lettuce connection factory of Spring Boot's Redis support.
+ *
+ * <p>Runs after Boot's Redis auto-configuration and before its cache auto-configuration, so that
+ * Boot's cache support ({@code /actuator/caches}, cache metrics) sees our manager and does not
+ * create another. Backs off when the application defines its own {@link TaggedCacheManager}, or
+ * when {@code tagcache.enabled=false}.
+ */
+@AutoConfiguration(afterName = "org.springframework.boot.data.redis.autoconfigure.DataRedisAutoConfiguration",
+		beforeName = { "org.springframework.boot.cache.autoconfigure.CacheAutoConfiguration",
+				"org.springframework.boot.cache.autoconfigure.metrics.CacheMetricsAutoConfiguration" })
+@ConditionalOnClass({ LettuceConnectionFactory.class, RedisTaggedCacheManager.class })
+@ConditionalOnBooleanProperty(name = "tagcache.enabled", matchIfMissing = true)
+@EnableConfigurationProperties(TagCacheProperties.class)
+public final class TagCacheAutoConfiguration {
+
+	@Bean
+	@ConditionalOnMissingBean(TaggedCacheManager.class)
+	@ConditionalOnBean(LettuceConnectionFactory.class)
+	RedisTaggedCacheManager cacheManager(LettuceConnectionFactory connectionFactory, TagCacheProperties properties,
+			ObjectProvider<JsonMapper> jsonMapper, ObjectProvider<TaggedCacheManagerCustomizer> customizers,
+			BeanFactory beanFactory) {
+		RedisTaggedCacheManager.Builder builder = RedisTaggedCacheManager.builder(connectionFactory);
+		applyProperties(builder, properties, beanFactory);
+		jsonMapper.ifAvailable(builder::jsonMapper);
+		if (beanFactory instanceof ConfigurableBeanFactory configurable) {
+			builder.classLoader(configurable.getBeanClassLoader());
+		}
+		customizers.orderedStream().forEach(customizer -> customizer.customize(builder));
+		return builder.build();
+	}
+
+	private static void applyProperties(RedisTaggedCacheManager.Builder builder, TagCacheProperties properties,
+			BeanFactory beanFactory) {
+		property("tagcache.key-prefix", properties.getKeyPrefix(), () -> builder.keyPrefix(properties.getKeyPrefix()));
+		RedisTaggedCacheConfiguration defaults = property("tagcache.time-to-live", properties.getTimeToLive(),
+				() -> RedisTaggedCacheConfiguration.defaultConfig()
+					.withTimeToLive(properties.getTimeToLive())
+					.withNullValues(properties.isCacheNullValues()));
+		builder.cacheDefaults(defaults);
+		for (Map.Entry<String, TagCacheProperties.Cache> entry : properties.getCaches().entrySet()) {
+			String name = entry.getKey();
+			TagCacheProperties.Cache cache = entry.getValue();
+			Duration timeToLive = (cache.getTimeToLive() != null) ? cache.getTimeToLive() : defaults.getTimeToLive();
+			boolean nullValues = (cache.getCacheNullValues() != null) ? cache.getCacheNullValues()
+					: defaults.isCacheNullValues();
+			RedisTaggedCacheConfiguration configuration = property("tagcache.caches." + name + ".time-to-live",
+					timeToLive, () -> defaults.withTimeToLive(timeToLive).withNullValues(nullValues));
+			property("tagcache.caches", name, () -> builder.withCache(name, configuration));
+		}
+		if (!properties.isCreateMissingCaches()) {
+			builder.disableCreateOnMissingCache();
+		}
+		property("tagcache.allowed-types", properties.getAllowedTypes(),
+				() -> builder.allowedTypes(allowList(properties, beanFactory)));
+		property("tagcache.fence-retention", properties.getFenceRetention(),
+				() -> builder.fenceRetention(properties.getFenceRetention()));
+		property("tagcache.inline-invalidation-limit", properties.getInlineInvalidationLimit(),
+				() -> builder.inlineInvalidationLimit(properties.getInlineInvalidationLimit()));
+		TagCacheProperties.Outage outage = properties.getOutage();
+		property("tagcache.outage.failure-threshold", outage.getFailureThreshold(),
+				() -> builder.failureThreshold(outage.getFailureThreshold()));
+		property("tagcache.outage.cool-down", outage.getCoolDown(), () -> builder.coolDown(outage.getCoolDown()));
+		property("tagcache.outage.pending-invalidations", outage.getPendingInvalidations(),
+				() -> builder.pendingInvalidationLimit(outage.getPendingInvalidations()));
+	}
+
+	/** The JDK value types, the application's packages and the configured ones. */
+	private static TypeAllowList allowList(TagCacheProperties properties, BeanFactory beanFactory) {
+		List<String> allowed = new ArrayList<>();
+		if (AutoConfigurationPackages.has(beanFactory)) {
+			allowed.addAll(AutoConfigurationPackages.get(beanFactory));
+		}
+		allowed.addAll(properties.getAllowedTypes());
+		return TypeAllowList.jdkValueTypes().and(allowed.toArray(String[]::new));
+	}
+
+	/** Applies a property, turning a refusal into a start-up failure that names the property. */
+	private static <T> T property(String name, Object value, Supplier<T> application) {
+		try {
+			return application.get();
+		}
+		catch (IllegalArgumentException ex) {
+			throw new InvalidConfigurationPropertyValueException(name, value, ex.getMessage());
+		}
+	}
+
+}

@@ -1,0 +1,232 @@
+package io.tagcache.autoconfigure;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.boot.context.properties.ConfigurationProperties;
+
+/**
+ * Configuration properties of tagcache. The Redis connection itself is Spring Boot's
+ * {@code spring.data.redis.*}.
+ */
+@ConfigurationProperties("tagcache")
+public class TagCacheProperties {
+
+	/**
+	 * Whether to enable tagcache: its cache manager, annotations, metrics and endpoint.
+	 */
+	private boolean enabled = true;
+
+	/**
+	 * Prefix of every Redis key tagcache writes. Applications that share a Redis and must not see
+	 * each other's caches use different prefixes.
+	 */
+	private String keyPrefix = "tagcache";
+
+	/**
+	 * Time to live of entries of caches without their own setting. Zero means entries never expire.
+	 */
+	private Duration timeToLive = Duration.ofHours(1);
+
+	/**
+	 * Whether to cache null values.
+	 */
+	private boolean cacheNullValues = true;
+
+	/**
+	 * Whether caches that are not configured under 'tagcache.caches' are created on first use.
+	 */
+	private boolean createMissingCaches = true;
+
+	/**
+	 * Packages (with their sub-packages) or class names whose instances untyped reads, such as
+	 * Spring's @Cacheable, may read back, in addition to the application's packages and plain JDK
+	 * value types.
+	 */
+	private List<String> allowedTypes = new ArrayList<>();
+
+	/**
+	 * How long invalidations are remembered to refuse stale writes. A load that takes longer than
+	 * this and overlaps an invalidation is not stored.
+	 */
+	private Duration fenceRetention = Duration.ofMinutes(10);
+
+	/**
+	 * Largest number of entries one invalidation script removes; larger tags are detached
+	 * atomically and drained in chunks of this size.
+	 */
+	private int inlineInvalidationLimit = 200;
+
+	/**
+	 * Caches created at start-up, by name, with their own settings.
+	 */
+	private Map<String, Cache> caches = new LinkedHashMap<>();
+
+	/**
+	 * How tagcache behaves while Redis is unreachable.
+	 */
+	private final Outage outage = new Outage();
+
+	public boolean isEnabled() {
+		return this.enabled;
+	}
+
+	public void setEnabled(boolean enabled) {
+		this.enabled = enabled;
+	}
+
+	public String getKeyPrefix() {
+		return this.keyPrefix;
+	}
+
+	public void setKeyPrefix(String keyPrefix) {
+		this.keyPrefix = keyPrefix;
+	}
+
+	public Duration getTimeToLive() {
+		return this.timeToLive;
+	}
+
+	public void setTimeToLive(Duration timeToLive) {
+		this.timeToLive = timeToLive;
+	}
+
+	public boolean isCacheNullValues() {
+		return this.cacheNullValues;
+	}
+
+	public void setCacheNullValues(boolean cacheNullValues) {
+		this.cacheNullValues = cacheNullValues;
+	}
+
+	public boolean isCreateMissingCaches() {
+		return this.createMissingCaches;
+	}
+
+	public void setCreateMissingCaches(boolean createMissingCaches) {
+		this.createMissingCaches = createMissingCaches;
+	}
+
+	public List<String> getAllowedTypes() {
+		return this.allowedTypes;
+	}
+
+	public void setAllowedTypes(List<String> allowedTypes) {
+		this.allowedTypes = allowedTypes;
+	}
+
+	public Duration getFenceRetention() {
+		return this.fenceRetention;
+	}
+
+	public void setFenceRetention(Duration fenceRetention) {
+		this.fenceRetention = fenceRetention;
+	}
+
+	public int getInlineInvalidationLimit() {
+		return this.inlineInvalidationLimit;
+	}
+
+	public void setInlineInvalidationLimit(int inlineInvalidationLimit) {
+		this.inlineInvalidationLimit = inlineInvalidationLimit;
+	}
+
+	public Map<String, Cache> getCaches() {
+		return this.caches;
+	}
+
+	public void setCaches(Map<String, Cache> caches) {
+		this.caches = caches;
+	}
+
+	public Outage getOutage() {
+		return this.outage;
+	}
+
+	/**
+	 * Settings of one cache.
+	 */
+	public static class Cache {
+
+		/**
+		 * Time to live of the cache's entries. Zero means entries never expire; unset means
+		 * 'tagcache.time-to-live'.
+		 */
+		private @Nullable Duration timeToLive;
+
+		/**
+		 * Whether the cache stores null values; unset means 'tagcache.cache-null-values'.
+		 */
+		private @Nullable Boolean cacheNullValues;
+
+		public @Nullable Duration getTimeToLive() {
+			return this.timeToLive;
+		}
+
+		public void setTimeToLive(@Nullable Duration timeToLive) {
+			this.timeToLive = timeToLive;
+		}
+
+		public @Nullable Boolean getCacheNullValues() {
+			return this.cacheNullValues;
+		}
+
+		public void setCacheNullValues(@Nullable Boolean cacheNullValues) {
+			this.cacheNullValues = cacheNullValues;
+		}
+
+	}
+
+	/**
+	 * Behaviour while Redis is unreachable.
+	 */
+	public static class Outage {
+
+		/**
+		 * Number of consecutive Redis failures after which calls skip Redis for the cool-down.
+		 */
+		private int failureThreshold = 3;
+
+		/**
+		 * How long calls skip Redis after repeated failures before one call probes it again.
+		 */
+		private Duration coolDown = Duration.ofSeconds(5);
+
+		/**
+		 * Largest number of invalidations kept for replay while Redis is unreachable; beyond it,
+		 * the caches they concern are cleared when Redis returns.
+		 */
+		private int pendingInvalidations = 10_000;
+
+		public int getFailureThreshold() {
+			return this.failureThreshold;
+		}
+
+		public void setFailureThreshold(int failureThreshold) {
+			this.failureThreshold = failureThreshold;
+		}
+
+		public Duration getCoolDown() {
+			return this.coolDown;
+		}
+
+		public void setCoolDown(Duration coolDown) {
+			this.coolDown = coolDown;
+		}
+
+		public int getPendingInvalidations() {
+			return this.pendingInvalidations;
+		}
+
+		public void setPendingInvalidations(int pendingInvalidations) {
+			this.pendingInvalidations = pendingInvalidations;
+		}
+
+	}
+
+}

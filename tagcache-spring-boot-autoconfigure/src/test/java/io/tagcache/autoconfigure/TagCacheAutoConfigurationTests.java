@@ -1,0 +1,240 @@
+package io.tagcache.autoconfigure;
+
+import java.time.Duration;
+import java.util.List;
+
+import io.lettuce.core.RedisURI;
+import io.tagcache.TaggedCacheManager;
+import io.tagcache.autoconfigure.sample.Order;
+import io.tagcache.autoconfigure.sample.SampleApplicationPackage;
+import io.tagcache.redis.RedisTaggedCache;
+import io.tagcache.redis.RedisTaggedCacheConfiguration;
+import io.tagcache.redis.RedisTaggedCacheManager;
+import io.tagcache.test.RedisTopology;
+import org.junit.jupiter.api.Test;
+
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.cache.autoconfigure.CacheAutoConfiguration;
+import org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException;
+import org.springframework.boot.data.redis.autoconfigure.DataRedisAutoConfiguration;
+import org.springframework.boot.jackson.autoconfigure.JacksonAutoConfiguration;
+import org.springframework.boot.test.context.FilteredClassLoader;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.cache.CacheManager;
+import org.springframework.cache.annotation.EnableCaching;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Tests for {@link TagCacheAutoConfiguration}: each condition both ways, the properties, and a user
+ * bean overriding ours. The contexts connect to a real Redis through Boot's own Redis
+ * auto-configuration.
+ */
+class TagCacheAutoConfigurationTests {
+
+	private final ApplicationContextRunner contextRunner = new ApplicationContextRunner()
+		.withConfiguration(AutoConfigurations.of(DataRedisAutoConfiguration.class, JacksonAutoConfiguration.class,
+				TagCacheAutoConfiguration.class, CacheAutoConfiguration.class))
+		.withPropertyValues(redisProperties(RedisTopology.STANDALONE));
+
+	private static String[] redisProperties(RedisTopology topology) {
+		RedisURI node = topology.nodes().get(0);
+		if (topology == RedisTopology.CLUSTER) {
+			return new String[] { "spring.data.redis.cluster.nodes=" + String.join(",",
+					topology.nodes().stream().map(uri -> uri.getHost() + ":" + uri.getPort()).toList()) };
+		}
+		return new String[] { "spring.data.redis.host=" + node.getHost(), "spring.data.redis.port=" + node.getPort() };
+	}
+
+	@Test
+	void createsTheTaggedCacheManagerAsTheApplicationsCacheManager() {
+		this.contextRunner.withUserConfiguration(CachingConfiguration.class).run(context -> {
+			assertThat(context).hasSingleBean(RedisTaggedCacheManager.class).hasSingleBean(CacheManager.class);
+			assertThat(context.getBean(CacheManager.class)).isSameAs(context.getBean(TaggedCacheManager.class));
+			assertThat(context.getBean(RedisTaggedCacheManager.class).getKeyPrefix()).isEqualTo("tagcache");
+		});
+	}
+
+	@Test
+	void worksOnACluster() {
+		new ApplicationContextRunner()
+			.withConfiguration(AutoConfigurations.of(DataRedisAutoConfiguration.class, TagCacheAutoConfiguration.class))
+			.withPropertyValues(redisProperties(RedisTopology.CLUSTER))
+			.withPropertyValues("tagcache.key-prefix=" + uniquePrefix())
+			.run(context -> {
+				RedisTaggedCacheManager manager = context.getBean(RedisTaggedCacheManager.class);
+				manager.getCache("a").put(1L, "one", List.of("shared"));
+				manager.getCache("b").put(1L, "one", List.of("shared"));
+				assertThat(manager.invalidate("shared")).isEqualTo(2);
+			});
+	}
+
+	@Test
+	void backsOffWhenDisabled() {
+		this.contextRunner.withPropertyValues("tagcache.enabled=false")
+			.run(context -> assertThat(context).doesNotHaveBean(TaggedCacheManager.class));
+	}
+
+	@Test
+	void backsOffWithoutLettuce() {
+		this.contextRunner.withClassLoader(new FilteredClassLoader(LettuceConnectionFactory.class))
+			.run(context -> assertThat(context).doesNotHaveBean(TaggedCacheManager.class));
+	}
+
+	@Test
+	void backsOffWithoutALettuceConnectionFactoryBean() {
+		new ApplicationContextRunner().withConfiguration(AutoConfigurations.of(TagCacheAutoConfiguration.class))
+			.run(context -> assertThat(context).hasNotFailed().doesNotHaveBean(TaggedCacheManager.class));
+	}
+
+	@Test
+	void backsOffWhenTheApplicationDefinesATaggedCacheManager() {
+		this.contextRunner.withUserConfiguration(UserManagerConfiguration.class).run(context -> {
+			assertThat(context).hasSingleBean(TaggedCacheManager.class).hasBean("userCacheManager");
+			assertThat(context.getBean(RedisTaggedCacheManager.class).getKeyPrefix()).isEqualTo("mine");
+		});
+	}
+
+	@Test
+	void appliesTheProperties() {
+		this.contextRunner
+			.withPropertyValues("tagcache.key-prefix=shop", "tagcache.time-to-live=10m",
+					"tagcache.cache-null-values=false", "tagcache.caches.users.time-to-live=PT30S",
+					"tagcache.caches.locations.time-to-live=0", "tagcache.caches.lists.cache-null-values=true")
+			.run(context -> {
+				RedisTaggedCacheManager manager = context.getBean(RedisTaggedCacheManager.class);
+				assertThat(manager.getKeyPrefix()).isEqualTo("shop");
+				assertThat(manager.getCacheNames()).containsExactlyInAnyOrder("users", "locations", "lists");
+				assertThat(manager.getCacheDefaults().getTimeToLive()).isEqualTo(Duration.ofMinutes(10));
+				assertThat(configuration(manager, "users").getTimeToLive()).isEqualTo(Duration.ofSeconds(30));
+				assertThat(configuration(manager, "users").isCacheNullValues()).isFalse();
+				assertThat(configuration(manager, "locations").getTimeToLive()).isZero();
+				assertThat(configuration(manager, "lists").isCacheNullValues()).isTrue();
+				assertThat(configuration(manager, "lists").getTimeToLive()).isEqualTo(Duration.ofMinutes(10));
+			});
+	}
+
+	@Test
+	void refusesToCreateUnconfiguredCachesWhenAsked() {
+		this.contextRunner.withPropertyValues("tagcache.create-missing-caches=false", "tagcache.caches.users.time-to-live=1m")
+			.run(context -> {
+				RedisTaggedCacheManager manager = context.getBean(RedisTaggedCacheManager.class);
+				assertThat(manager.getCache("users")).isNotNull();
+				assertThat(manager.getCache("other")).isNull();
+			});
+	}
+
+	@Test
+	void aNegativeTimeToLiveFailsStartupNamingTheProperty() {
+		this.contextRunner.withPropertyValues("tagcache.caches.users.time-to-live=-5s").run(context -> {
+			assertThat(context).hasFailed();
+			assertThat(context.getStartupFailure()).rootCause()
+				.isInstanceOf(InvalidConfigurationPropertyValueException.class)
+				.hasMessageContaining("tagcache.caches.users.time-to-live")
+				.hasMessageContaining("negative");
+		});
+	}
+
+	@Test
+	void aMalformedDurationFailsStartupNamingTheProperty() {
+		this.contextRunner.withPropertyValues("tagcache.time-to-live=ten minutes").run(context -> {
+			assertThat(context).hasFailed();
+			assertThat(context.getStartupFailure()).hasStackTraceContaining("Failed to bind properties under 'tagcache.time-to-live'");
+		});
+	}
+
+	@Test
+	void aCacheNameWithBracesFailsStartupNamingTheProperty() {
+		this.contextRunner.withPropertyValues("tagcache.caches.[us{ers}].time-to-live=1m").run(context -> {
+			assertThat(context).hasFailed();
+			assertThat(context.getStartupFailure()).rootCause()
+				.isInstanceOf(InvalidConfigurationPropertyValueException.class)
+				.hasMessageContaining("tagcache.caches")
+				.hasMessageContaining("us{ers}");
+		});
+	}
+
+	@Test
+	void aKeyPrefixWithBracesFailsStartupNamingTheProperty() {
+		this.contextRunner.withPropertyValues("tagcache.key-prefix={app}").run(context -> {
+			assertThat(context).hasFailed();
+			assertThat(context.getStartupFailure()).rootCause().hasMessageContaining("tagcache.key-prefix");
+		});
+	}
+
+	@Test
+	void customizersRunInOrderAfterTheProperties() {
+		this.contextRunner.withPropertyValues("tagcache.key-prefix=fromProperties")
+			.withUserConfiguration(CustomizerConfiguration.class)
+			.run(context -> assertThat(context.getBean(RedisTaggedCacheManager.class).getKeyPrefix())
+				.isEqualTo("second"));
+	}
+
+	@Test
+	void untypedReadsAllowTheApplicationsPackages() {
+		this.contextRunner.withUserConfiguration(SampleApplicationPackage.class)
+			.withPropertyValues("tagcache.key-prefix=" + uniquePrefix())
+			.run(context -> {
+				RedisTaggedCache cache = context.getBean(RedisTaggedCacheManager.class).getCache("orders");
+				cache.put(1L, new Order(1, "book"));
+				assertThat(cache.get(1L).get()).isEqualTo(new Order(1, "book"));
+			});
+	}
+
+	@Test
+	void untypedReadsAllowConfiguredTypes() {
+		this.contextRunner
+			.withPropertyValues("tagcache.key-prefix=" + uniquePrefix(),
+					"tagcache.allowed-types=io.tagcache.autoconfigure.sample")
+			.run(context -> {
+				RedisTaggedCache cache = context.getBean(RedisTaggedCacheManager.class).getCache("orders");
+				cache.put(1L, new Order(1, "book"));
+				assertThat(cache.get(1L).get()).isEqualTo(new Order(1, "book"));
+			});
+	}
+
+	private static RedisTaggedCacheConfiguration configuration(RedisTaggedCacheManager manager, String name) {
+		return manager.getCache(name).getConfiguration();
+	}
+
+	private static String uniquePrefix() {
+		return "t" + java.util.UUID.randomUUID().toString().substring(0, 8);
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	@EnableCaching
+	static class CachingConfiguration {
+
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	static class UserManagerConfiguration {
+
+		@Bean
+		RedisTaggedCacheManager userCacheManager(LettuceConnectionFactory connectionFactory) {
+			return RedisTaggedCacheManager.builder(connectionFactory).keyPrefix("mine").build();
+		}
+
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	static class CustomizerConfiguration {
+
+		@Bean
+		@org.springframework.core.annotation.Order(2)
+		TaggedCacheManagerCustomizer second() {
+			return builder -> builder.keyPrefix("second");
+		}
+
+		@Bean
+		@org.springframework.core.annotation.Order(1)
+		TaggedCacheManagerCustomizer first() {
+			return builder -> builder.keyPrefix("first");
+		}
+
+	}
+
+}
