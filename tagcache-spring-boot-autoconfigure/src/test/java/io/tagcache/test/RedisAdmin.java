@@ -1,0 +1,148 @@
+package io.tagcache.test;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.function.Function;
+import java.util.function.Supplier;
+
+import io.lettuce.core.AbstractRedisClient;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.ScanArgs;
+import io.lettuce.core.ScanIterator;
+import io.lettuce.core.api.StatefulConnection;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.cluster.RedisClusterClient;
+import io.lettuce.core.cluster.SlotHash;
+import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
+import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
+
+/**
+ * Administrative access to a Redis that the harness started, independent of the code and
+ * the connection factory under test.
+ * <p>
+ * Tests must hold for a cluster too, where no single node sees every key or script. So
+ * the node-local operations here ({@link #scan}, {@link #scriptFlush}, {@link #configSet},
+ * {@link #dbSize}) run against every master, while {@link #sync} offers ordinary commands
+ * routed by key. Obtain an instance from {@link RedisTopology#admin()}.
+ */
+public final class RedisAdmin implements AutoCloseable {
+
+	private static final int SCAN_COUNT = 1000;
+
+	private final AbstractRedisClient client;
+
+	private final StatefulConnection<String, String> connection;
+
+	private final RedisClusterCommands<String, String> commands;
+
+	private final Supplier<List<RedisClusterCommands<String, String>>> masters;
+
+	private RedisAdmin(AbstractRedisClient client, StatefulConnection<String, String> connection,
+			RedisClusterCommands<String, String> commands, Supplier<List<RedisClusterCommands<String, String>>> masters) {
+		this.client = client;
+		this.connection = connection;
+		this.commands = commands;
+		this.masters = masters;
+	}
+
+	static RedisAdmin standalone(RedisURI node) {
+		RedisClient client = RedisClient.create(node);
+		return connect(client, () -> {
+			StatefulRedisConnection<String, String> connection = client.connect();
+			return new RedisAdmin(client, connection, connection.sync(), () -> List.of(connection.sync()));
+		});
+	}
+
+	static RedisAdmin cluster(List<RedisURI> nodes) {
+		RedisClusterClient client = RedisClusterClient.create(nodes);
+		return connect(client, () -> {
+			StatefulRedisClusterConnection<String, String> connection = client.connect();
+			return new RedisAdmin(client, connection, connection.sync(), () -> connection.getPartitions()
+				.stream()
+				.filter((node) -> node.getRole().isUpstream())
+				.<RedisClusterCommands<String, String>>map((node) -> connection.getConnection(node.getNodeId()).sync())
+				.toList());
+		});
+	}
+
+	private static RedisAdmin connect(AbstractRedisClient client, Supplier<RedisAdmin> connector) {
+		try {
+			return connector.get();
+		}
+		catch (RuntimeException ex) {
+			shutdown(client);
+			throw ex;
+		}
+	}
+
+	/**
+	 * Find keys with {@code SCAN ... MATCH pattern COUNT 1000} on every master (never
+	 * {@code KEYS}, which production code must not use either).
+	 * @param matchPattern a glob-style pattern such as {@code "tagcache:*"}
+	 * @return the matching keys, each once
+	 */
+	public List<String> scan(String matchPattern) {
+		ScanArgs args = ScanArgs.Builder.matches(matchPattern).limit(SCAN_COUNT);
+		return masters().stream().flatMap((master) -> ScanIterator.scan(master, args).stream()).distinct().toList();
+	}
+
+	/**
+	 * Remove every cached Lua script from every master, as after a restart or failover,
+	 * to check that scripts are reloaded on {@code NOSCRIPT}.
+	 */
+	public void scriptFlush() {
+		masters().forEach(RedisClusterCommands::scriptFlush);
+	}
+
+	/**
+	 * Change a setting with {@code CONFIG SET} on every master.
+	 * @param parameter the parameter, e.g. {@code "maxmemory-policy"}
+	 * @param value its new value
+	 */
+	public void configSet(String parameter, String value) {
+		masters().forEach((master) -> master.configSet(parameter, value));
+	}
+
+	/**
+	 * The number of keys, summed over all masters.
+	 * @return the total {@code DBSIZE}
+	 */
+	public long dbSize() {
+		return masters().stream().mapToLong(RedisClusterCommands::dbsize).sum();
+	}
+
+	/**
+	 * Run ordinary commands, routed by key on a cluster.
+	 * @param <T> the result type
+	 * @param action the commands to run, e.g. {@code (redis) -> redis.ttl(key)}
+	 * @return the action's result
+	 */
+	public <T> T sync(Function<RedisClusterCommands<String, String>, T> action) {
+		return action.apply(this.commands);
+	}
+
+	/**
+	 * The cluster hash slot of a key, honouring {@code {hash tags}}.
+	 * @param key the key
+	 * @return the slot, between 0 and 16383
+	 */
+	public int slotOf(String key) {
+		return SlotHash.getSlot(key);
+	}
+
+	@Override
+	public void close() {
+		this.connection.close();
+		shutdown(this.client);
+	}
+
+	private List<RedisClusterCommands<String, String>> masters() {
+		return this.masters.get();
+	}
+
+	private static void shutdown(AbstractRedisClient client) {
+		client.shutdown(Duration.ZERO, RedisConnections.COMMAND_TIMEOUT);
+	}
+
+}

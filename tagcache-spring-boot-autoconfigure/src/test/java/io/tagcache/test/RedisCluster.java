@@ -1,0 +1,136 @@
+package io.tagcache.test;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import io.lettuce.core.RedisURI;
+
+import static org.awaitility.Awaitility.await;
+
+/**
+ * A Redis Cluster of three local {@code redis-server} masters without replicas, created
+ * with {@code redis-cli --cluster create}.
+ * <p>
+ * It is the smallest real cluster, and enough to catch code that silently assumes one
+ * node holds every key: multi-key commands across slots, {@code SCAN} or scripts run
+ * against a single node. Each node is a {@link RedisServer} with its own temporary
+ * directory (holding its {@code nodes.conf}). Docker is never used here: cluster nodes
+ * announce addresses that must be reachable from the tests, which a local process
+ * guarantees and a container's port mapping does not.
+ */
+public final class RedisCluster implements AutoCloseable {
+
+	static final String CLUSTER_TOOLS_MISSING = "The cluster integration tests need a local redis-server and "
+			+ "redis-cli (Docker is not used for the cluster): install redis-server (e.g. `apt-get install redis-server`).";
+
+	private static final int MASTERS = 3;
+
+	private static final Duration STARTUP_TIMEOUT = Duration.ofSeconds(30);
+
+	private final List<RedisServer> servers = new ArrayList<>();
+
+	private RedisCluster() {
+	}
+
+	/**
+	 * Start the three masters, join them into a cluster and wait until every node
+	 * reports {@code cluster_state:ok} with all 16384 slots assigned.
+	 * @return the running cluster, to be {@linkplain #close() closed} by the caller
+	 */
+	public static RedisCluster start() {
+		if (!RedisServer.isInstalled() || !RedisServer.isOnPath("redis-cli")) {
+			throw new IllegalStateException(CLUSTER_TOOLS_MISSING);
+		}
+		RedisCluster cluster = new RedisCluster();
+		try {
+			for (int i = 0; i < MASTERS; i++) {
+				cluster.servers.add(RedisServer.start("--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
+						"--cluster-node-timeout", "5000"));
+			}
+			cluster.create();
+			await().alias("every node of " + cluster + " reports cluster_state:ok with all slots assigned")
+				.atMost(STARTUP_TIMEOUT)
+				.pollDelay(Duration.ZERO)
+				.pollInterval(Duration.ofMillis(50))
+				.until(() -> cluster.servers.stream().allMatch(RedisCluster::isReady));
+			return cluster;
+		}
+		catch (RuntimeException ex) {
+			cluster.close();
+			throw ex;
+		}
+	}
+
+	/**
+	 * The URIs of the masters, e.g. to seed a cluster client.
+	 * @return the nodes in the order they were started
+	 */
+	public List<RedisURI> nodes() {
+		return this.servers.stream().map(RedisServer::uri).toList();
+	}
+
+	/**
+	 * The masters' processes, e.g. to inspect or stop a single node.
+	 * @return the servers in the order they were started
+	 */
+	public List<RedisServer> servers() {
+		return List.copyOf(this.servers);
+	}
+
+	/**
+	 * Stop every node and delete their directories.
+	 */
+	@Override
+	public void close() {
+		this.servers.forEach(RedisServer::close);
+	}
+
+	@Override
+	public String toString() {
+		return "Redis Cluster " + this.servers.stream().map((server) -> server.host() + ":" + server.port()).toList();
+	}
+
+	private void create() {
+		List<String> command = new ArrayList<>(List.of("redis-cli", "--cluster", "create"));
+		this.servers.forEach((server) -> command.add(server.host() + ":" + server.port()));
+		command.addAll(List.of("--cluster-replicas", "0", "--cluster-yes"));
+		Path output = this.servers.get(0).directory().resolve("cluster-create.log");
+		try {
+			Process process = new ProcessBuilder(command).redirectErrorStream(true)
+				.redirectOutput(output.toFile())
+				.start();
+			boolean exited = process.waitFor(STARTUP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+			if (!exited) {
+				process.destroyForcibly().waitFor();
+			}
+			if (!exited || process.exitValue() != 0) {
+				throw new IllegalStateException(String.join(" ", command) + " failed:\n" + Files.readString(output));
+			}
+		}
+		catch (IOException ex) {
+			throw new UncheckedIOException("Could not run " + command, ex);
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+			throw new IllegalStateException("Interrupted while creating " + this, ex);
+		}
+	}
+
+	private static boolean isReady(RedisServer node) {
+		try {
+			String info = node.call("CLUSTER", "INFO");
+			return info.contains("cluster_state:ok") && info.contains("cluster_slots_assigned:16384")
+					&& info.contains("cluster_known_nodes:" + MASTERS);
+		}
+		catch (IOException ex) {
+			return false;
+		}
+	}
+
+}
