@@ -33,7 +33,6 @@ import org.springframework.cache.interceptor.SimpleKeyGenerator;
 import org.springframework.expression.EvaluationContext;
 import org.springframework.expression.EvaluationException;
 import org.springframework.util.Assert;
-import org.springframework.util.ClassUtils;
 import org.springframework.util.ObjectUtils;
 import org.springframework.util.function.SingletonSupplier;
 
@@ -67,9 +66,6 @@ import org.springframework.util.function.SingletonSupplier;
 public final class TagCacheInterceptor implements MethodInterceptor, BeanFactoryAware, SmartInitializingSingleton {
 
 	private static final Log logger = LogFactory.getLog(TagCacheInterceptor.class);
-
-	private static final boolean REACTOR_PRESENT = ClassUtils.isPresent("reactor.core.publisher.Mono",
-			TagCacheInterceptor.class.getClassLoader());
 
 	/** Stores on the thread that completed the value. */
 	private static final Executor SAME_THREAD = Runnable::run;
@@ -594,10 +590,6 @@ public final class TagCacheInterceptor implements MethodInterceptor, BeanFactory
 			}
 		}
 
-	}
-
-	static boolean isReactorPresent() {
-		return REACTOR_PRESENT;
 	}
 
 }
