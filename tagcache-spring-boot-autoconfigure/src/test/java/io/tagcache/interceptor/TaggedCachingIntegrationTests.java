@@ -35,6 +35,7 @@ import org.springframework.cache.annotation.CacheEvict;
 import org.springframework.cache.annotation.Cacheable;
 import org.springframework.cache.annotation.EnableCaching;
 import org.springframework.context.annotation.AnnotationConfigApplicationContext;
+import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -223,13 +224,14 @@ class TaggedCachingIntegrationTests {
 	@Test
 	void syncLoadsOnceForSixteenConcurrentCallers() throws Exception {
 		int threads = 16;
-		this.users.slowEntered = new CountDownLatch(threads);
+		CountDownLatch entered = new CountDownLatch(threads);
+		this.users.slowCallersEnter(entered);
 		ExecutorService pool = Executors.newFixedThreadPool(threads);
 		try {
 			List<Future<User>> results = new ArrayList<>();
 			for (int i = 0; i < threads; i++) {
 				results.add(pool.submit(() -> {
-					this.users.slowEntered.countDown();
+					entered.countDown();
 					return this.users.slow(1);
 				}));
 			}
@@ -241,6 +243,36 @@ class TaggedCachingIntegrationTests {
 			pool.shutdownNow();
 		}
 		assertThat(this.users.calls("slow")).isEqualTo(1);
+	}
+
+	@Test
+	void syncSharesOnePendingFutureBetweenCallers() {
+		CompletableFuture<User> pending = new CompletableFuture<>();
+		this.users.nextFuture(pending);
+		CompletableFuture<User> first = this.users.asyncSync(1);
+		CompletableFuture<User> second = this.users.asyncSync(1);
+		assertThat(this.users.calls("asyncSync")).isEqualTo(1);
+		assertThat(second).isNotDone();
+
+		pending.complete(this.users.row(1));
+
+		assertThat(first.join().id()).isEqualTo(1);
+		assertThat(second.join().id()).isEqualTo(1);
+		assertThat(this.users.asyncSync(1).join().id()).isEqualTo(1);
+		assertThat(this.users.calls("asyncSync")).isEqualTo(1);
+	}
+
+	@Test
+	void tagResolverBeansTagTypesThatAreNotAnnotated() {
+		this.context.close();
+		this.context = createContext(InvoiceTags.class);
+		this.users = this.context.getBean(UserService.class);
+		this.users.invoice("7");
+		this.users.invoice("8");
+		this.context.getBean(TagInvalidator.class).invalidate("invoice-7");
+		this.users.invoice("7");
+		this.users.invoice("8");
+		assertThat(this.users.calls("invoice")).isEqualTo(3);
 	}
 
 	@Test
@@ -344,6 +376,20 @@ class TaggedCachingIntegrationTests {
 	record User(long id, String mail, String name, Location location) {
 	}
 
+	/** A type tagcache knows nothing about, tagged by a resolver. */
+	record Invoice(String number) {
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	static class InvoiceTags {
+
+		@Bean
+		TagResolver invoiceTags() {
+			return (value) -> (value instanceof Invoice invoice) ? List.of("invoice-" + invoice.number()) : List.of();
+		}
+
+	}
+
 	@Configuration(proxyBeanMethods = false)
 	@EnableCaching
 	static class EnableSpringCaching {
@@ -387,7 +433,18 @@ class TaggedCachingIntegrationTests {
 
 		private final TagInvalidator invalidator;
 
-		volatile CountDownLatch slowEntered = new CountDownLatch(0);
+		// Set through methods: the test holds the proxy, whose own fields are not the target's.
+		private volatile CountDownLatch slowEntered = new CountDownLatch(0);
+
+		private volatile CompletableFuture<User> pending;
+
+		public void slowCallersEnter(CountDownLatch entered) {
+			this.slowEntered = entered;
+		}
+
+		public void nextFuture(CompletableFuture<User> future) {
+			this.pending = future;
+		}
 
 		UserService(TagInvalidator invalidator) {
 			this.invalidator = invalidator;
@@ -507,6 +564,18 @@ class TaggedCachingIntegrationTests {
 		public CompletableFuture<User> async(long id) {
 			count("async");
 			return CompletableFuture.supplyAsync(() -> this.database.get(id));
+		}
+
+		@CacheableTagged(cacheNames = "users", key = "'cfsync:' + #id", sync = true)
+		public CompletableFuture<User> asyncSync(long id) {
+			count("asyncSync");
+			return this.pending;
+		}
+
+		@CacheableTagged("invoices")
+		public Invoice invoice(String number) {
+			count("invoice");
+			return new Invoice(number);
 		}
 
 		@CacheableTagged(cacheNames = "users", key = "'mono:' + #id", ttl = "PT10M")
