@@ -169,7 +169,7 @@ public final class RedisTaggedCacheManager implements TaggedCacheManager {
 
 		private Duration fenceRetention = Duration.ofMinutes(10);
 
-		private int inlineInvalidationLimit = 1000;
+		private int inlineInvalidationLimit = 200;
 
 		private Builder(LettuceConnectionFactory connectionFactory) {
 			Assert.notNull(connectionFactory, "Connection factory must not be null");
@@ -278,9 +278,10 @@ public final class RedisTaggedCacheManager implements TaggedCacheManager {
 		}
 
 		/**
-		 * Set how many entries one invalidation script removes inline (default 1000). A tag with
+		 * Set how many entries one invalidation script removes inline (default 200). A tag with
 		 * more entries is detached atomically and drained in chunks of this size, so that no script
-		 * holds Redis for long.
+		 * holds Redis for long: removing an entry with two tags costs Redis about 5 to 7 us on a
+		 * 2-core machine, so 200 entries keep a script near 1 to 1.5 ms.
 		 * @param limit a positive number of entries
 		 * @return this builder
 		 */

@@ -161,23 +161,21 @@ final class RedisTaggedCacheWriter {
 	private CompletableFuture<PutResult> putAsync(RedisClusterAsyncCommands<byte[], byte[]> commands,
 			CacheKeyspace keyspace, String key, byte[] value, String typeHint, Duration timeToLive,
 			Collection<String> tags, PutMode mode) {
-		byte[][] keys = new byte[3 + tags.size()][];
+		byte[][] keys = new byte[2 + tags.size()][];
 		keys[0] = keyspace.entryKey(key);
-		keys[1] = keyspace.generationKey();
-		keys[2] = keyspace.fenceKey();
-		byte[][] args = new byte[8 + tags.size()][];
+		keys[1] = keyspace.fenceKey();
+		byte[][] args = new byte[7 + tags.size()][];
 		args[0] = CacheKeyspace.bytes(keyspace.base());
 		args[1] = CacheKeyspace.bytes(key);
 		args[2] = value;
 		args[3] = CacheKeyspace.bytes(typeHint);
 		args[4] = number(timeToLive.isZero() ? 0 : Math.max(1, timeToLive.toMillis()));
 		args[5] = (mode.fence() != null) ? number(mode.fence()) : EMPTY;
-		args[6] = retentionMicros();
-		args[7] = mode.onlyIfAbsent() ? ONE : EMPTY;
+		args[6] = mode.onlyIfAbsent() ? ONE : EMPTY;
 		int i = 0;
 		for (String tag : tags) {
-			keys[3 + i] = keyspace.indexKey(tag);
-			args[8 + i] = CacheKeyspace.bytes(tag);
+			keys[2 + i] = keyspace.indexKey(tag);
+			args[7 + i] = CacheKeyspace.bytes(tag);
 			i++;
 		}
 		return this.<List<Object>>script(commands, TagCacheScript.PUT, ScriptOutputType.MULTI, keys, args)

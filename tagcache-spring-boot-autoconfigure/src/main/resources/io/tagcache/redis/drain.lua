@@ -8,8 +8,9 @@ local base, tag = ARGV[1], ARGV[2]
 local live = base .. 't:' .. tag
 local keys = redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[3]) - 1)
 local removed = 0
+local rewritten = redis.call('EXISTS', live) == 1
 for _, key in ipairs(keys) do
-  if not redis.call('ZSCORE', live, key) then
+  if not (rewritten and redis.call('ZSCORE', live, key)) then
     removed = removed + remove_entry(base, key, nil)
   end
 end

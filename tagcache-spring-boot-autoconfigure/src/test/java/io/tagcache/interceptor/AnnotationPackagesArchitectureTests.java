@@ -10,6 +10,8 @@ import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 /**
  * Keeps the annotation layer's dependencies pointing one way: the annotations depend on nothing else
  * of tagcache, and the interceptor on the core API and the annotations, never on the Redis engine.
+ * The project-wide rules (no cycles, the core depends on no implementation) are in
+ * {@code io.tagcache.architecture.ArchitectureTests}.
  */
 class AnnotationPackagesArchitectureTests {
 
@@ -34,16 +36,6 @@ class AnnotationPackagesArchitectureTests {
 			.should()
 			.dependOnClassesThat()
 			.resideInAPackage("io.tagcache.redis..")
-			.check(this.classes);
-	}
-
-	@Test
-	void theCoreDoesNotDependOnTheAnnotationLayer() {
-		noClasses().that()
-			.resideInAPackage("io.tagcache")
-			.should()
-			.dependOnClassesThat()
-			.resideInAnyPackage("io.tagcache.annotation..", "io.tagcache.interceptor..")
 			.check(this.classes);
 	}
 

@@ -2,6 +2,8 @@ package io.tagcache.test;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
@@ -110,6 +112,50 @@ public final class RedisAdmin implements AutoCloseable {
 	 */
 	public long dbSize() {
 		return masters().stream().mapToLong(RedisClusterCommands::dbsize).sum();
+	}
+
+	/**
+	 * How often each command ran since the last {@link #resetStats()}, summed over all masters,
+	 * from {@code INFO commandstats}: the way to prove which commands an operation sends.
+	 * @return calls by lower-case command name, e.g. {@code "hmget" -> 10}
+	 */
+	public Map<String, Long> commandCalls() {
+		Map<String, Long> calls = new TreeMap<>();
+		for (RedisClusterCommands<String, String> master : masters()) {
+			for (String line : master.info("commandstats").split("\r?\n")) {
+				if (line.startsWith("cmdstat_")) {
+					// cmdstat_hmget:calls=100,usec=52,usec_per_call=0.52,rejected_calls=0,failed_calls=0
+					String command = line.substring("cmdstat_".length(), line.indexOf(':'));
+					String callsField = line.substring(line.indexOf(':') + 1).split(",")[0];
+					long count = Long.parseLong(callsField.substring("calls=".length()));
+					calls.merge(command, count, Long::sum);
+				}
+			}
+		}
+		return calls;
+	}
+
+	/**
+	 * Reset the command statistics ({@code CONFIG RESETSTAT}) and the slow log on every master.
+	 */
+	public void resetStats() {
+		masters().forEach((master) -> {
+			master.configResetstat();
+			master.slowlogReset();
+		});
+	}
+
+	/**
+	 * The durations of the commands in the slow log of every master, in microseconds; only
+	 * commands slower than {@code slowlog-log-slower-than} are logged.
+	 * @return the durations, longest first
+	 */
+	public List<Long> slowlogMicros() {
+		return masters().stream()
+			.flatMap((master) -> master.slowlogGet(1024).stream())
+			.map((entry) -> (Long) ((List<?>) entry).get(2))
+			.sorted(java.util.Comparator.reverseOrder())
+			.toList();
 	}
 
 	/**

@@ -109,8 +109,8 @@ public final class RedisServer implements AutoCloseable {
 					return server;
 				}
 			}
-			throw new IllegalStateException("Could not find a free port for redis-server in " + START_ATTEMPTS
-					+ " attempts; see " + directory.resolve("redis.log"));
+			throw new IllegalStateException(
+					"redis-server found its port taken " + START_ATTEMPTS + " times in a row: giving up");
 		}
 		catch (RuntimeException ex) {
 			delete(directory);

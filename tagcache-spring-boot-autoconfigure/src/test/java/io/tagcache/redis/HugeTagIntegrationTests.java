@@ -1,0 +1,87 @@
+package io.tagcache.redis;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import io.tagcache.redis.RedisTaggedCacheWriter.PutMode;
+import io.tagcache.test.RedisTopology;
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Guarantee 1 for a huge tag: invalidating a tag of 100,000 entries is split into scripts of at
+ * most the inline limit, so no script holds Redis for long, and leaves nothing behind.
+ *
+ * <p>The assertions are structural (how many scripts ran, what is left); the slow log only guards
+ * against a regression to one unbounded script, which takes hundreds of milliseconds, with a
+ * threshold (50 ms) far above what a bounded script needs. Latency figures belong to the
+ * benchmarks.
+ */
+@ParameterizedClass
+@EnumSource(RedisTopology.class)
+class HugeTagIntegrationTests {
+
+	private static final Log logger = LogFactory.getLog(HugeTagIntegrationTests.class);
+
+	private static final int ENTRIES = 100_000;
+
+	@Parameter
+	RedisTopology redis;
+
+	@AfterEach
+	void restoreSlowlog() {
+		this.redis.admin().configSet("slowlog-log-slower-than", "10000");
+	}
+
+	@Test
+	void invalidatingAHugeTagIsChunkedAndLeavesNothingBehind() throws Exception {
+		RedisTaggedCacheManager manager = TestCaches.manager(this.redis);
+		RedisTaggedCache cache = manager.getCache("users");
+		cache.put("small", "small", List.of("huge-neighbour"));
+		fill(manager, cache);
+
+		this.redis.admin().configSet("slowlog-log-slower-than", "50000");
+		this.redis.admin().resetStats();
+		long started = System.nanoTime();
+		long removed = manager.invalidate("loc-1");
+		long elapsedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
+
+		assertThat(removed).isEqualTo(ENTRIES);
+		long scripts = this.redis.admin().commandCalls().getOrDefault("evalsha", 0L);
+		assertThat(scripts).as("one invalidation script plus bounded drain chunks").isGreaterThanOrEqualTo(ENTRIES / 200);
+		List<Long> slow = this.redis.admin().slowlogMicros();
+		assertThat(slow).as("no script held Redis for 50 ms").isEmpty();
+		assertThat(this.redis.admin().scan(manager.getKeyPrefix() + ":{users}:*"))
+			.as("only the other entry, its index and the bookkeeping keys remain")
+			.allMatch(key -> key.endsWith(":gen") || key.endsWith(":fence") || key.contains(":small")
+					|| key.endsWith(":t:huge-neighbour"));
+		assertThat(cache.get("small")).isNotNull();
+		logger.info(this.redis + ": invalidated " + removed + " entries of one tag in " + elapsedMillis + " ms with "
+				+ scripts + " scripts");
+	}
+
+	/** Writes the entries through pipelined put scripts; each carries the huge tag and one of its own. */
+	private void fill(RedisTaggedCacheManager manager, RedisTaggedCache cache) throws Exception {
+		RedisTaggedCacheWriter writer = manager.writer();
+		byte[] value = "{\"id\":1,\"name\":\"someone\"}".getBytes();
+		for (int batch = 0; batch < ENTRIES; batch += 10_000) {
+			List<CompletableFuture<RedisTaggedCacheWriter.PutResult>> puts = new ArrayList<>();
+			for (int id = batch; id < batch + 10_000; id++) {
+				puts.add(writer.putAsync(cache.keyspace(), Integer.toString(id), value, "java.util.Map",
+						Duration.ofMinutes(10), List.of("loc-1", "user-" + id), PutMode.ALWAYS));
+			}
+			CompletableFuture.allOf(puts.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
+		}
+	}
+
+}
