@@ -1,6 +1,7 @@
 package io.tagcache.interceptor;
 
 import java.lang.reflect.Method;
+import java.lang.reflect.Type;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -16,6 +17,7 @@ import org.jspecify.annotations.Nullable;
 
 import org.springframework.aop.support.AopUtils;
 import org.springframework.core.MethodClassKey;
+import org.springframework.core.ResolvableType;
 import org.springframework.core.annotation.AnnotatedElementUtils;
 import org.springframework.core.annotation.AnnotationUtils;
 import org.springframework.expression.ParseException;
@@ -141,7 +143,9 @@ public final class TagCacheOperationSource {
 			throw new IllegalStateException("@CacheableTagged(sync = true) on " + describe(method)
 					+ " names " + cacheNames.size() + " caches; a synchronized load works on exactly one");
 		}
-		return new TagCacheOperation.Cacheable(method, resultKind, resultKind.valueType(method, targetClass),
+		Type valueType = resultKind.valueType(method, targetClass);
+		checkEntityTypes(ResolvableType.forType(valueType), method);
+		return new TagCacheOperation.Cacheable(method, resultKind, valueType,
 				List.copyOf(cacheNames), parseOptional("key", annotation.key(), method, targetClass),
 				parseOptional("condition", annotation.condition(), method, targetClass),
 				parseOptional("unless", annotation.unless(), method, targetClass),
@@ -158,6 +162,25 @@ public final class TagCacheOperationSource {
 		return new TagCacheOperation.Invalidate(method, resultKind, parseTags(annotation.tags(), method, targetClass),
 				parseOptional("condition", annotation.condition(), method, targetClass),
 				annotation.beforeInvocation());
+	}
+
+	/** Fail start-up for a declared {@code @TagEntity} result type (or element type) that has no id. */
+	private static void checkEntityTypes(ResolvableType type, Method method) {
+		Class<?> resolved = type.resolve();
+		if (resolved != null && !resolved.isPrimitive()) {
+			try {
+				TagExtractor.checkTaggable(resolved);
+			}
+			catch (IllegalStateException ex) {
+				throw new IllegalStateException(ex.getMessage() + " (returned by " + describe(method) + ")", ex);
+			}
+		}
+		if (type.isArray()) {
+			checkEntityTypes(type.getComponentType(), method);
+		}
+		for (ResolvableType generic : type.getGenerics()) {
+			checkEntityTypes(generic, method);
+		}
 	}
 
 	private List<TagCacheOperation.NamedExpression> parseTags(String[] expressions, Method method,

@@ -110,6 +110,16 @@ public final class TagExtractor {
 		return tags;
 	}
 
+	/**
+	 * Check that instances of the type can be tagged, when it is a {@code @TagEntity}: used at start-up
+	 * on the types a method declares it returns, so that a missing id fails there rather than leaving
+	 * every result uncached.
+	 * @throws IllegalStateException when the type is a {@code @TagEntity} without an id member
+	 */
+	static void checkTaggable(Class<?> type) {
+		TYPES.get(type);
+	}
+
 	private void resolve(Object value, Set<String> tags) {
 		for (TagResolver resolver : this.resolvers) {
 			Collection<String> resolved = resolver.resolve(value);

@@ -9,6 +9,7 @@ import java.util.concurrent.Future;
 import io.tagcache.TaggedCacheManager;
 import io.tagcache.annotation.CacheableTagged;
 import io.tagcache.annotation.InvalidateTags;
+import io.tagcache.annotation.TagEntity;
 import io.tagcache.redis.RedisTaggedCacheManager;
 import org.junit.jupiter.api.Test;
 import reactor.core.publisher.Flux;
@@ -97,6 +98,13 @@ class TagCacheOperationSourceTests {
 	void unsupportedAsynchronousTypesAreRefused() {
 		assertThatIllegalStateException().isThrownBy(() -> operation(PlainFuture.class, "find", long.class))
 			.withMessageContaining("Unsupported asynchronous return type java.util.concurrent.Future");
+	}
+
+	@Test
+	void aDeclaredEntityTypeWithoutIdFailsStartup() {
+		assertThatIllegalStateException().isThrownBy(() -> operation(EntityWithoutId.class, "all"))
+			.withMessageContaining("@TagEntity type " + NoId.class.getName() + " has no member annotated @TagId")
+			.withMessageContaining("(returned by " + EntityWithoutId.class.getName() + ".all())");
 	}
 
 	@Test
@@ -217,6 +225,19 @@ class TagCacheOperationSourceTests {
 		@CacheableTagged("a")
 		public Future<String> find(long id) {
 			return CompletableFuture.completedFuture("");
+		}
+
+	}
+
+	@TagEntity("none")
+	record NoId(String name) {
+	}
+
+	static class EntityWithoutId {
+
+		@CacheableTagged("a")
+		public List<Optional<NoId>> all() {
+			return List.of();
 		}
 
 	}

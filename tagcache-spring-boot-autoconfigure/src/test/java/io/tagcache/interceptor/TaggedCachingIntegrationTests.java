@@ -294,6 +294,8 @@ class TaggedCachingIntegrationTests {
 		assertThat(this.users.async(1).join().id()).isEqualTo(1);
 		assertThat(this.users.async(1).join().id()).isEqualTo(1);
 		assertThat(this.users.calls("async")).isEqualTo(1);
+		assertThat(this.redis.admin().<Long>sync((redis) -> redis.pttl(this.prefix + ":{users}:e:cf:1")))
+			.as("ttl = \"10m\" of the method, not the cache's hour").isBetween(1L, 600_000L);
 
 		this.users.renameLocation(1, "Roma");
 
