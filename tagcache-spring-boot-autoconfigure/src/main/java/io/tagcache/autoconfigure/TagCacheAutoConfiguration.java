@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.function.Supplier;
 
 import io.tagcache.TaggedCacheManager;
+import io.tagcache.interceptor.TaggedCachingConfiguration;
 import io.tagcache.redis.RedisTaggedCacheConfiguration;
 import io.tagcache.redis.RedisTaggedCacheManager;
 import io.tagcache.redis.TypeAllowList;
@@ -24,11 +25,15 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException;
 import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Import;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 
 /**
  * Auto-configuration of the {@link RedisTaggedCacheManager}: the application's
  * {@code CacheManager}, on the Lettuce connection factory of Spring Boot's Redis support.
+ *
+ * <p>Also turns on the annotations ({@code @CacheableTagged}, {@code @InvalidateTags}) with no
+ * {@code @Enable...} annotation needed.
  *
  * <p>Runs after Boot's Redis auto-configuration and before its cache auto-configuration, so that
  * Boot's cache support ({@code /actuator/caches}, cache metrics) sees our manager and does not
@@ -41,6 +46,7 @@ import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactor
 @ConditionalOnClass({ LettuceConnectionFactory.class, RedisTaggedCacheManager.class })
 @ConditionalOnBooleanProperty(name = "tagcache.enabled", matchIfMissing = true)
 @EnableConfigurationProperties(TagCacheProperties.class)
+@Import(TaggedCachingConfiguration.class)
 public final class TagCacheAutoConfiguration {
 
 	@Bean

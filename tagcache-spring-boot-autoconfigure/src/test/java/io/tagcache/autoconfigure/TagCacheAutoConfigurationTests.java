@@ -5,6 +5,8 @@ import java.util.List;
 
 import io.lettuce.core.RedisURI;
 import io.tagcache.TaggedCacheManager;
+import io.tagcache.annotation.CacheableTagged;
+import io.tagcache.annotation.InvalidateTags;
 import io.tagcache.autoconfigure.sample.Order;
 import io.tagcache.autoconfigure.sample.SampleApplicationPackage;
 import io.tagcache.redis.RedisTaggedCache;
@@ -69,6 +71,21 @@ class TagCacheAutoConfigurationTests {
 				manager.getCache("a").put(1L, "one", List.of("shared"));
 				manager.getCache("b").put(1L, "one", List.of("shared"));
 				assertThat(manager.invalidate("shared")).isEqualTo(2);
+			});
+	}
+
+	@Test
+	void annotatedMethodsAreCachedWithoutAnyEnableAnnotation() {
+		this.contextRunner.withPropertyValues("tagcache.key-prefix=" + uniquePrefix())
+			.withUserConfiguration(GreetingService.class)
+			.run(context -> {
+				GreetingService service = context.getBean(GreetingService.class);
+				assertThat(service.greet("ada")).isEqualTo("hello ada");
+				assertThat(service.greet("ada")).isEqualTo("hello ada");
+				assertThat(service.calls()).isEqualTo(1);
+				service.rename("ada");
+				service.greet("ada");
+				assertThat(service.calls()).isEqualTo(2);
 			});
 	}
 
@@ -207,6 +224,26 @@ class TagCacheAutoConfigurationTests {
 	@Configuration(proxyBeanMethods = false)
 	@EnableCaching
 	static class CachingConfiguration {
+
+	}
+
+	static class GreetingService {
+
+		private final java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
+
+		public int calls() {
+			return this.calls.get();
+		}
+
+		@CacheableTagged(cacheNames = "greetings", tags = "'person-' + #name")
+		public String greet(String name) {
+			this.calls.incrementAndGet();
+			return "hello " + name;
+		}
+
+		@InvalidateTags("'person-' + #name")
+		public void rename(String name) {
+		}
 
 	}
 
