@@ -1,0 +1,30 @@
+package io.tagcache.sample;
+
+import org.junit.jupiter.api.Test;
+
+import org.springframework.test.context.TestPropertySource;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The sample starts and serves with a configured Redis that is not there (port 1 refuses connections):
+ * no embedded server, every read from the database, changes accepted.
+ */
+@TestPropertySource(properties = { "spring.data.redis.host=127.0.0.1", "spring.data.redis.port=1" })
+class RedisUnreachableHttpTests extends SampleHttpTest {
+
+	@Test
+	void theSampleServesWithoutRedis() {
+		assertThat(user("/users/1").mail()).isEqualTo("foo@a");
+		assertThat(user("/users/1").mail()).isEqualTo("foo@a");
+		assertThat(userIds("/locations/1/users")).containsExactly(1L, 2L);
+		put("/users/2", "{\"locationId\": 2}").expectStatus().isOk();
+		assertThat(userIds("/locations/1/users")).containsExactly(1L);
+		assertThat(this.sql.drain()).as("reads, and the change's three statements").hasSize(9);
+
+		this.http.get().uri("/actuator/health").exchange().expectStatus().isEqualTo(503).expectBody()
+			.jsonPath("$.components.redis.status").isEqualTo("DOWN")
+			.jsonPath("$.components.db.status").isEqualTo("UP");
+	}
+
+}
