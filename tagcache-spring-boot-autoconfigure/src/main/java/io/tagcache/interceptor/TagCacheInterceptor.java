@@ -50,9 +50,9 @@ import org.springframework.util.function.SingletonSupplier;
  * the cache does not store, a value that cannot be written as JSON), the result is returned uncached,
  * the failure is counted ({@link #getUncachedResults()}) and logged once per method and cause. A stored
  * entry therefore always carries every tag it should.</li>
- * <li><b>Invalidations are never dropped.</b> A failing {@code @InvalidateTags} expression, or an
- * invalidation Redis refuses, fails the call, since a silent skip would leave stale entries with no
- * trace.</li>
+ * <li><b>Invalidations are never dropped.</b> A failing {@code @InvalidateTags} expression fails the
+ * call, since a silent skip would leave stale entries with no trace. An invalidation that cannot reach
+ * Redis is queued by the cache manager and replayed before Redis serves this instance again.</li>
  * <li><b>Single flight</b> ({@code sync = true}): the first caller of a missing key registers its load;
  * callers arriving meanwhile wait for its result instead of calling the method. The first caller looks
  * the key up once more after registering, so a caller that missed just before the previous load stored
