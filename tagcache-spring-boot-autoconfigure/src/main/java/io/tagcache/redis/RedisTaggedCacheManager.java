@@ -9,9 +9,11 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.function.Consumer;
+import java.util.stream.LongStream;
 
 import io.tagcache.TaggedCacheManager;
 import org.jspecify.annotations.Nullable;
@@ -125,23 +127,37 @@ public final class RedisTaggedCacheManager implements TaggedCacheManager {
 	}
 
 	private long invalidateEverywhere(List<String> valid) {
-		Set<String> names = new LinkedHashSet<>(this.caches.keySet());
-		names.addAll(this.writer.registeredCaches(this.keyPrefix));
-		List<CacheKeyspace> keyspaces = new ArrayList<>(names.size());
-		for (String name : names) {
-			RedisTaggedCache cache = this.caches.get(name);
-			keyspaces.add((cache != null) ? cache.keyspace() : new CacheKeyspace(this.keyPrefix, name));
-		}
+		List<CacheKeyspace> keyspaces = allKeyspaces();
 		long[] removed = this.writer.invalidate(keyspaces, valid);
-		long total = 0;
+		Map<String, Long> removedByCache = new LinkedHashMap<>();
 		for (int i = 0; i < removed.length; i++) {
-			RedisTaggedCache cache = this.caches.get(keyspaces.get(i).cacheName());
-			if (cache != null) {
-				cache.recordInvalidation(removed[i]);
-			}
-			total += removed[i];
+			removedByCache.merge(keyspaces.get(i).cacheName(), removed[i], Long::sum);
 		}
-		return total;
+		removedByCache.forEach((name, count) -> {
+			RedisTaggedCache cache = this.caches.get(name);
+			if (cache != null) {
+				cache.recordInvalidation(count);
+			}
+		});
+		return LongStream.of(removed).sum();
+	}
+
+	/**
+	 * The keyspace of every shard of every cache of the prefix: this instance's caches and those
+	 * any instance registered in Redis (one round trip).
+	 */
+	private List<CacheKeyspace> allKeyspaces() {
+		Map<String, Integer> registered = this.writer.registeredCaches(this.keyPrefix);
+		List<CacheKeyspace> keyspaces = new ArrayList<>();
+		this.caches.values().forEach(cache -> keyspaces.addAll(cache.keyspaces()));
+		registered.forEach((name, shards) -> {
+			if (!this.caches.containsKey(name)) {
+				for (int shard = 0; shard < shards; shard++) {
+					keyspaces.add(new CacheKeyspace(this.keyPrefix, name, shard));
+				}
+			}
+		});
+		return keyspaces;
 	}
 
 	/** The prefix of every Redis key this manager writes. */
@@ -206,15 +222,16 @@ public final class RedisTaggedCacheManager implements TaggedCacheManager {
 	 * @throws org.springframework.dao.DataAccessException when Redis does not answer
 	 */
 	public Set<String> getAllCacheNames() {
-		Set<String> names = new java.util.TreeSet<>(this.caches.keySet());
-		names.addAll(this.writer.registeredCaches(this.keyPrefix));
+		Set<String> names = new TreeSet<>(this.caches.keySet());
+		names.addAll(this.writer.registeredCaches(this.keyPrefix).keySet());
 		return names;
 	}
 
 	private void clearAfterOverflow(Set<String> names) {
-		for (String name : names.isEmpty() ? getAllCacheNames() : names) {
-			RedisTaggedCache cache = this.caches.get(name);
-			this.writer.clear((cache != null) ? cache.keyspace() : new CacheKeyspace(this.keyPrefix, name));
+		for (CacheKeyspace keyspace : allKeyspaces()) {
+			if (names.isEmpty() || names.contains(keyspace.cacheName())) {
+				this.writer.clear(keyspace);
+			}
 		}
 	}
 
