@@ -375,8 +375,7 @@ public final class RedisTaggedCache implements TaggedCache {
 	public boolean evictIfPresent(Object key) {
 		String redisKey = redisKey(key);
 		boolean removed = this.guard.invalidation("evict", this.name, this.counters,
-				pending(() -> this.writer.evict(keyspaceOf(redisKey), redisKey)),
-				() -> this.writer.evict(keyspaceOf(redisKey), redisKey), false);
+				Set.of(this.name), () -> this.writer.evict(keyspaceOf(redisKey), redisKey), false);
 		if (removed) {
 			this.counters.evictions.increment();
 		}
@@ -391,7 +390,7 @@ public final class RedisTaggedCache implements TaggedCache {
 	@Override
 	public boolean invalidate() {
 		long removed = this.guard.invalidation("clear", this.name, this.counters,
-				pending(this::clearShards), this::clearShards, 0L);
+				Set.of(this.name), this::clearShards, 0L);
 		this.counters.evictions.add(removed);
 		return removed > 0;
 	}
@@ -400,31 +399,13 @@ public final class RedisTaggedCache implements TaggedCache {
 	public long invalidateTags(Collection<String> tags) {
 		List<String> valid = TagRules.validateTags(tags, this.name);
 		long removed = this.guard.invalidation("invalidate", this.name, this.counters,
-				pending(() -> this.writer.invalidate(this.keyspaces, valid)),
-				() -> LongStream.of(this.writer.invalidate(this.keyspaces, valid)).sum(), 0L);
+				Set.of(this.name), () -> LongStream.of(this.writer.invalidate(this.keyspaces, valid)).sum(), 0L);
 		recordInvalidation(removed);
 		return removed;
 	}
 
 	private long clearShards() {
 		return this.keyspaces.stream().mapToLong(this.writer::clear).sum();
-	}
-
-	private RedisOutageGuard.PendingInvalidation pending(Runnable replay) {
-		Set<String> caches = Set.of(this.name);
-		return new RedisOutageGuard.PendingInvalidation() {
-
-			@Override
-			public void replay() {
-				replay.run();
-			}
-
-			@Override
-			public Set<String> caches() {
-				return caches;
-			}
-
-		};
 	}
 
 	/**

@@ -122,8 +122,7 @@ public final class RedisTaggedCacheManager implements TaggedCacheManager {
 		if (valid.isEmpty()) {
 			return 0;
 		}
-		return this.guard.invalidation("invalidate", "*", null, allCaches(() -> invalidateEverywhere(valid)),
-				() -> invalidateEverywhere(valid), 0L);
+		return this.guard.invalidation("invalidate", "*", null, Set.of(), () -> invalidateEverywhere(valid), 0L);
 	}
 
 	private long invalidateEverywhere(List<String> valid) {
@@ -233,22 +232,6 @@ public final class RedisTaggedCacheManager implements TaggedCacheManager {
 				this.writer.clear(keyspace);
 			}
 		}
-	}
-
-	private RedisOutageGuard.PendingInvalidation allCaches(Runnable replay) {
-		return new RedisOutageGuard.PendingInvalidation() {
-
-			@Override
-			public void replay() {
-				replay.run();
-			}
-
-			@Override
-			public Set<String> caches() {
-				return Set.of();
-			}
-
-		};
 	}
 
 	private static RedisOperationListener compose(List<RedisOperationListener> listeners) {
