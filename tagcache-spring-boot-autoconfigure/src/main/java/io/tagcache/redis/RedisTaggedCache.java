@@ -188,7 +188,16 @@ public final class RedisTaggedCache implements TaggedCache {
 			return (T) running.await(key, this.name);
 		}
 		try {
-			long fence = readFence(keyspaceOf(redisKey));
+			// The fence, and the entry once more: a load that finished between our miss and our
+			// registration has stored it. Both are sent at once, one round trip.
+			CacheKeyspace keyspace = keyspaceOf(redisKey);
+			CompletableFuture<Long> fenceRead = readFenceAsync(keyspace);
+			ValueWrapper stored = lookupEntryAsync(redisKey, null).join();
+			if (stored != null) {
+				load.result.complete(stored.get());
+				return (T) stored.get();
+			}
+			long fence = fenceRead.join();
 			T value;
 			try {
 				value = valueLoader.call();
