@@ -31,10 +31,11 @@ import org.springframework.util.Assert;
  * number of entries removed.</li>
  * </ul>
  *
- * <p>Counting walks the keyspace with {@code SCAN} (never {@code KEYS}, which would block Redis
- * for the whole keyspace), so a read costs Redis time proportional to the number of keys of the
- * prefix: it is for an operator, not for a monitoring system to poll; the meters are for that.
- * Counts bypass the manager's outage guard and wait at most the Redis command timeout.
+ * <p>Listing the caches counts with {@code SCAN} (never {@code KEYS}, which would block Redis
+ * for the whole keyspace), but {@code SCAN MATCH} still visits every key of the database, twice
+ * per cache: it is for an operator, not for a monitoring system to poll; the meters are for that.
+ * Counting a tag is one {@code ZCOUNT} per cache. Counts bypass the manager's outage guard and
+ * wait at most the Redis command timeout.
  *
  * <p>An invalid tag (blank, longer than 1 KiB, holding a control character) is a bad request
  * (HTTP 400 with the reason), not a server error. When Redis does not answer, the list of caches
