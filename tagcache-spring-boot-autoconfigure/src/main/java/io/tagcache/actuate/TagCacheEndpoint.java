@@ -41,7 +41,8 @@ import org.springframework.util.Assert;
  * (HTTP 400 with the reason), not a server error. When Redis does not answer, the list of caches
  * still answers, with the caches this instance opened, no counts and the error; an invalidation
  * is then queued for replay ({@code removed} is {@code 0} and {@code pendingInvalidations} shows
- * it waiting), as {@link RedisTaggedCacheManager#invalidate} does.
+ * it waiting), as {@link RedisTaggedCacheManager#invalidate} does; counting a tag then fails
+ * with the {@code DataAccessException}, as there is nothing to count from.
  *
  * <p>Needs only the manager; Boot exposes it once it is a bean and
  * {@code management.endpoints.web.exposure.include} lists {@code tagcache}.
