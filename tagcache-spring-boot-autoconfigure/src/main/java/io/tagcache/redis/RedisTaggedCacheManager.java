@@ -226,6 +226,60 @@ public final class RedisTaggedCacheManager implements TaggedCacheManager {
 		return names;
 	}
 
+	/**
+	 * Count the entries of a cache of the key prefix, whether or not this instance opened it, with
+	 * {@code SCAN} (never {@code KEYS}): a diagnostic that walks the keyspace, not for hot paths.
+	 * Unlike {@code getCache(name).countEntries()} it does not open the cache here (which would
+	 * register it and bind its meters as a side effect of looking at it).
+	 * @param cacheName the cache name
+	 * @return the number of entries
+	 * @throws org.springframework.dao.DataAccessException when Redis does not answer
+	 */
+	public long countEntries(String cacheName) {
+		return this.writer.count(keyspaceOf(cacheName).entryPattern());
+	}
+
+	/**
+	 * Count the tags with at least one entry in a cache of the key prefix, whether or not this
+	 * instance opened it, with {@code SCAN}; a diagnostic that walks the keyspace.
+	 * @param cacheName the cache name
+	 * @return the number of tag indexes
+	 * @throws org.springframework.dao.DataAccessException when Redis does not answer
+	 */
+	public long countTags(String cacheName) {
+		return this.writer.count(keyspaceOf(cacheName).indexPattern());
+	}
+
+	/**
+	 * Count, in every cache of the key prefix, the live entries that carry the tag: one
+	 * {@code ZCOUNT} per cache, a diagnostic.
+	 * @param tag the tag
+	 * @return the count per cache name, in name order, leaving out caches that hold none
+	 * @throws IllegalArgumentException if the tag is null, blank, too long or holds a control
+	 * character
+	 * @throws org.springframework.dao.DataAccessException when Redis does not answer
+	 */
+	public Map<String, Long> countEntriesWithTag(String tag) {
+		TagRules.validateTag(tag, "*");
+		Map<String, Long> counts = new LinkedHashMap<>();
+		for (String name : getAllCacheNames()) {
+			long count = this.writer.countTagged(keyspaceOf(name), tag);
+			if (count > 0) {
+				counts.put(name, count);
+			}
+		}
+		return counts;
+	}
+
+	private CacheKeyspace keyspaceOf(String cacheName) {
+		RedisTaggedCache cache = this.caches.get(cacheName);
+		if (cache != null) {
+			return cache.keyspace();
+		}
+		TagRules.validateCacheName(cacheName);
+		return new CacheKeyspace(this.keyPrefix, cacheName);
+	}
+
 	private void clearAfterOverflow(Set<String> names) {
 		for (CacheKeyspace keyspace : allKeyspaces()) {
 			if (names.isEmpty() || names.contains(keyspace.cacheName())) {
