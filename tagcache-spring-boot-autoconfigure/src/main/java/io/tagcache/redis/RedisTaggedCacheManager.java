@@ -9,10 +9,11 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeSet;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.function.Consumer;
+import java.util.stream.IntStream;
 import java.util.stream.LongStream;
 
 import io.tagcache.TaggedCacheManager;
@@ -146,16 +147,17 @@ public final class RedisTaggedCacheManager implements TaggedCacheManager {
 	 * any instance registered in Redis (one round trip).
 	 */
 	private List<CacheKeyspace> allKeyspaces() {
-		Map<String, Integer> registered = this.writer.registeredCaches(this.keyPrefix);
-		List<CacheKeyspace> keyspaces = new ArrayList<>();
-		this.caches.values().forEach(cache -> keyspaces.addAll(cache.keyspaces()));
-		registered.forEach((name, shards) -> {
-			if (!this.caches.containsKey(name)) {
-				for (int shard = 0; shard < shards; shard++) {
-					keyspaces.add(new CacheKeyspace(this.keyPrefix, name, shard));
-				}
-			}
-		});
+		return keyspacesByCache().values().stream().flatMap(List::stream).toList();
+	}
+
+	/** The keyspaces of each cache of the prefix, by cache name in name order. */
+	private Map<String, List<CacheKeyspace>> keyspacesByCache() {
+		Map<String, List<CacheKeyspace>> keyspaces = new TreeMap<>();
+		this.caches.values().forEach(cache -> keyspaces.put(cache.getName(), cache.keyspaces()));
+		this.writer.registeredCaches(this.keyPrefix)
+			.forEach((name, shards) -> keyspaces.computeIfAbsent(name, missing -> IntStream.range(0, shards)
+				.mapToObj(shard -> new CacheKeyspace(this.keyPrefix, missing, shard))
+				.toList()));
 		return keyspaces;
 	}
 
@@ -221,9 +223,7 @@ public final class RedisTaggedCacheManager implements TaggedCacheManager {
 	 * @throws org.springframework.dao.DataAccessException when Redis does not answer
 	 */
 	public Set<String> getAllCacheNames() {
-		Set<String> names = new TreeSet<>(this.caches.keySet());
-		names.addAll(this.writer.registeredCaches(this.keyPrefix).keySet());
-		return names;
+		return keyspacesByCache().keySet();
 	}
 
 	/**
@@ -236,7 +236,7 @@ public final class RedisTaggedCacheManager implements TaggedCacheManager {
 	 * @throws org.springframework.dao.DataAccessException when Redis does not answer
 	 */
 	public long countEntries(String cacheName) {
-		return this.writer.count(keyspaceOf(cacheName).entryPattern());
+		return keyspacesOf(cacheName).stream().mapToLong(keyspace -> this.writer.count(keyspace.entryPattern())).sum();
 	}
 
 	/**
@@ -247,7 +247,7 @@ public final class RedisTaggedCacheManager implements TaggedCacheManager {
 	 * @throws org.springframework.dao.DataAccessException when Redis does not answer
 	 */
 	public long countTags(String cacheName) {
-		return this.writer.count(keyspaceOf(cacheName).indexPattern());
+		return keyspacesOf(cacheName).stream().mapToLong(keyspace -> this.writer.count(keyspace.indexPattern())).sum();
 	}
 
 	/**
@@ -262,22 +262,23 @@ public final class RedisTaggedCacheManager implements TaggedCacheManager {
 	public Map<String, Long> countEntriesWithTag(String tag) {
 		TagRules.validateTag(tag, "*");
 		Map<String, Long> counts = new LinkedHashMap<>();
-		for (String name : getAllCacheNames()) {
-			long count = this.writer.countTagged(keyspaceOf(name), tag);
+		keyspacesByCache().forEach((name, keyspaces) -> {
+			long count = keyspaces.stream().mapToLong(keyspace -> this.writer.countTagged(keyspace, tag)).sum();
 			if (count > 0) {
 				counts.put(name, count);
 			}
-		}
+		});
 		return counts;
 	}
 
-	private CacheKeyspace keyspaceOf(String cacheName) {
+	/** The keyspaces of a cache's shards, whether or not this instance opened it. */
+	private List<CacheKeyspace> keyspacesOf(String cacheName) {
 		RedisTaggedCache cache = this.caches.get(cacheName);
 		if (cache != null) {
-			return cache.keyspace();
+			return cache.keyspaces();
 		}
 		TagRules.validateCacheName(cacheName);
-		return new CacheKeyspace(this.keyPrefix, cacheName);
+		return keyspacesByCache().getOrDefault(cacheName, List.of(new CacheKeyspace(this.keyPrefix, cacheName)));
 	}
 
 	private void clearAfterOverflow(Set<String> names) {

@@ -74,7 +74,7 @@ class TagCacheMetricsOutageIntegrationTests {
 
 		this.users.put(2L, "bob", List.of("user-2"));
 		assertThat(errors("put")).isEqualTo(1);
-		assertThat(this.users.readFence()).isEqualTo(RedisTaggedCache.UNKNOWN_FENCE);
+		assertThat(this.users.readFence(1L)).isEqualTo(RedisTaggedCache.UNKNOWN_FENCE);
 		assertThat(errors("fence")).isEqualTo(1);
 		assertThat(this.manager.isRedisAvailable()).as("three failures open the circuit").isFalse();
 

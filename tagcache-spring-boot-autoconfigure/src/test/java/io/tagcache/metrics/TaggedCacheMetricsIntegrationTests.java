@@ -107,7 +107,7 @@ class TaggedCacheMetricsIntegrationTests {
 
 	@Test
 	void aFencedPutRefusedAfterAnInvalidationIsCountedAsRejected() {
-		long fence = this.users.readFence();
+		long fence = this.users.readFence(1L);
 		this.manager.invalidate("user-1");
 		assertThat(this.users.putFenced(1L, "stale alice", List.of("user-1"), null, fence)).isFalse();
 		assertThat(count("tagcache.puts.rejected")).isEqualTo(1);
