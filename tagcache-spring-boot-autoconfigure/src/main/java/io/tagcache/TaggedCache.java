@@ -18,7 +18,7 @@ import org.springframework.cache.Cache;
  * A value computed from data read before an invalidation must not be stored after that
  * invalidation (the stale-set race). Callers that load values themselves use the fence protocol:
  * <ol>
- * <li>{@link #readFence()} <em>before</em> reading the source data;</li>
+ * <li>{@link #readFence(Object) readFence(key)} <em>before</em> reading the source data;</li>
  * <li>compute the value;</li>
  * <li>{@link #putFenced putFenced(key, value, tags, ttl, fence)}, which stores nothing when any of the
  * tags, the key, or the whole cache was invalidated after the fence was read.</li>
@@ -53,11 +53,13 @@ public interface TaggedCache extends Cache {
 	long invalidateTags(Collection<String> tags);
 
 	/**
-	 * Read the cache's invalidation fence: a generation that later invalidations of this cache
-	 * exceed. Costs one Redis round trip; call it on a miss, before loading the value.
+	 * Read the invalidation fence that covers the key: a generation that later invalidations of
+	 * this cache (of the key's shard, for a cache spread over several hash slots) exceed. Costs one
+	 * Redis round trip; call it on a miss, before loading the value.
+	 * @param key the key the loaded value will be stored under
 	 * @return the fence, or {@link #UNKNOWN_FENCE} when Redis could not be reached
 	 */
-	long readFence();
+	long readFence(Object key);
 
 	/**
 	 * Store the entry unless one of its tags, its key, or the whole cache was invalidated after
@@ -66,7 +68,8 @@ public interface TaggedCache extends Cache {
 	 * @param value the value, {@code null} only if the cache allows null values
 	 * @param tags the entry's tags
 	 * @param timeToLive the entry's time to live, or {@code null} for the cache's default
-	 * @param fence the value {@link #readFence()} returned before the value's data was read
+	 * @param fence the value {@link #readFence(Object)} returned for the key before the value's data
+	 * was read
 	 * @return whether the entry was stored
 	 */
 	boolean putFenced(Object key, @Nullable Object value, Collection<String> tags, @Nullable Duration timeToLive,

@@ -16,8 +16,9 @@ import org.springframework.core.annotation.AliasFor;
  *
  * <p>By default the tags are invalidated after the method returns successfully, so a method that throws
  * invalidates nothing; {@link #beforeInvocation()} invalidates first, whatever the outcome. An
- * expression that cannot be evaluated, or an invalidation that Redis refuses, fails the call rather
- * than leaving stale entries behind silently. As with all proxy-based Spring annotations, calls from
+ * expression that cannot be evaluated fails the call rather than leaving stale entries behind
+ * silently; an invalidation that cannot reach Redis is queued and replayed before Redis serves this
+ * application again. As with all proxy-based Spring annotations, calls from
  * another method of the same object are not intercepted.
  *
  * @see CacheableTagged

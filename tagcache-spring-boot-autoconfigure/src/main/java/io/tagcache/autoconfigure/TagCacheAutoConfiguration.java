@@ -79,8 +79,10 @@ public final class TagCacheAutoConfiguration {
 			Duration timeToLive = (cache.getTimeToLive() != null) ? cache.getTimeToLive() : defaults.getTimeToLive();
 			boolean nullValues = (cache.getCacheNullValues() != null) ? cache.getCacheNullValues()
 					: defaults.isCacheNullValues();
-			RedisTaggedCacheConfiguration configuration = property("tagcache.caches." + name + ".time-to-live",
-					timeToLive, () -> defaults.withTimeToLive(timeToLive).withNullValues(nullValues));
+			RedisTaggedCacheConfiguration timed = property("tagcache.caches." + name + ".time-to-live", timeToLive,
+					() -> defaults.withTimeToLive(timeToLive).withNullValues(nullValues));
+			RedisTaggedCacheConfiguration configuration = property("tagcache.caches." + name + ".shards",
+					cache.getShards(), () -> timed.withShards(cache.getShards()));
 			property("tagcache.caches", name, () -> builder.withCache(name, configuration));
 		}
 		if (!properties.isCreateMissingCaches()) {

@@ -164,6 +164,21 @@ public class TagCacheProperties {
 		 */
 		private @Nullable Boolean cacheNullValues;
 
+		/**
+		 * Number of Redis Cluster hash slots the cache's entries are spread over. One keeps the
+		 * cache on one node and its invalidations atomic; more spread a big cache over the
+		 * cluster, and an invalidation then sends one script per shard, all at once.
+		 */
+		private int shards = 1;
+
+		public int getShards() {
+			return this.shards;
+		}
+
+		public void setShards(int shards) {
+			this.shards = shards;
+		}
+
 		public @Nullable Duration getTimeToLive() {
 			return this.timeToLive;
 		}

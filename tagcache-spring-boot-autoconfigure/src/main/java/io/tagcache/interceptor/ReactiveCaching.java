@@ -34,7 +34,7 @@ final class ReactiveCaching {
 			TagCacheOperation.Cacheable operation, List<TaggedCache> caches, Object key) {
 		Mono<Optional<Object>> cached = Mono.fromFuture(() -> interceptor.lookupAsync(operation, caches, key))
 			.map((hit) -> Optional.ofNullable(hit.get()));
-		Mono<Optional<Object>> loaded = Mono.fromCallable(() -> interceptor.readFences(caches))
+		Mono<Optional<Object>> loaded = Mono.fromCallable(() -> interceptor.readFences(caches, key))
 			.subscribeOn(Schedulers.boundedElastic())
 			.flatMap((fences) -> Mono.fromFuture(() -> load(interceptor, call, operation, caches, key, fences)))
 			.map(Optional::of)

@@ -50,9 +50,9 @@ import org.springframework.util.function.SingletonSupplier;
  * the cache does not store, a value that cannot be written as JSON), the result is returned uncached,
  * the failure is counted ({@link #getUncachedResults()}) and logged once per method and cause. A stored
  * entry therefore always carries every tag it should.</li>
- * <li><b>Invalidations are never dropped.</b> A failing {@code @InvalidateTags} expression, or an
- * invalidation Redis refuses, fails the call, since a silent skip would leave stale entries with no
- * trace.</li>
+ * <li><b>Invalidations are never dropped.</b> A failing {@code @InvalidateTags} expression fails the
+ * call, since a silent skip would leave stale entries with no trace. An invalidation that cannot reach
+ * Redis is queued by the cache manager and replayed before Redis serves this instance again.</li>
  * <li><b>Single flight</b> ({@code sync = true}): the first caller of a missing key registers its load;
  * callers arriving meanwhile wait for its result instead of calling the method. The first caller looks
  * the key up once more after registering, so a caller that missed just before the previous load stored
@@ -175,7 +175,7 @@ public final class TagCacheInterceptor implements MethodInterceptor, BeanFactory
 		if (operation.sync()) {
 			return loadSynchronized(call, operation, caches.get(0), key);
 		}
-		long[] fences = readFences(caches);
+		long[] fences = readFences(caches, key);
 		Object result = call.proceed();
 		store(call, operation, caches, key, fences, kind.unwrap(result));
 		return result;
@@ -199,7 +199,7 @@ public final class TagCacheInterceptor implements MethodInterceptor, BeanFactory
 				result = kind.wrap(value);
 			}
 			else {
-				long[] fences = readFences(List.of(cache));
+				long[] fences = readFences(List.of(cache), key);
 				result = call.proceed();
 				value = kind.unwrap(result);
 				store(call, operation, List.of(cache), key, fences, value);
@@ -222,7 +222,7 @@ public final class TagCacheInterceptor implements MethodInterceptor, BeanFactory
 		if (hit != null) {
 			return CompletableFuture.completedFuture(hit.get());
 		}
-		long[] fences = readFences(caches);
+		long[] fences = readFences(caches, key);
 		return loadAsync(call, operation, caches, key, fences, () -> (CompletionStage<?>) call.proceed(),
 				SAME_THREAD);
 	}
@@ -317,10 +317,10 @@ public final class TagCacheInterceptor implements MethodInterceptor, BeanFactory
 		warnOnce(operation, "read:" + cache.getName(), ex.getMessage() + "; treating it as a miss");
 	}
 
-	long[] readFences(List<TaggedCache> caches) {
+	long[] readFences(List<TaggedCache> caches, Object key) {
 		long[] fences = new long[caches.size()];
 		for (int i = 0; i < fences.length; i++) {
-			fences[i] = caches.get(i).readFence();
+			fences[i] = caches.get(i).readFence(key);
 		}
 		return fences;
 	}

@@ -3,9 +3,10 @@ package io.tagcache.redis;
 import java.nio.charset.StandardCharsets;
 
 /**
- * The Redis key names of one cache. Every key starts with the key prefix and holds the cache name
- * as its hash tag ({@code <prefix>:{<cache>}:...}), so that all keys of a cache share one hash
- * slot and every script runs on one cluster node. The layout is described in {@code lib.lua}.
+ * The Redis key names of one cache (or one shard of a cache). Every key starts with the key prefix
+ * and holds the cache name as its hash tag ({@code <prefix>:{<cache>}:...}), so that all keys of a
+ * shard share one hash slot and every script runs on one cluster node. The layout is described in
+ * {@code lib.lua}.
  */
 final class CacheKeyspace {
 
@@ -20,8 +21,16 @@ final class CacheKeyspace {
 	private final byte[] detachedKey;
 
 	CacheKeyspace(String keyPrefix, String cacheName) {
+		this(keyPrefix, cacheName, 0);
+	}
+
+	/**
+	 * The keys of one shard of a cache: shard 0 is {@code <prefix>:{<cache>}:}, shard {@code n} is
+	 * {@code <prefix>:{<cache>#n}:}, a hash slot of its own ('#' is not allowed in cache names).
+	 */
+	CacheKeyspace(String keyPrefix, String cacheName, int shard) {
 		this.cacheName = cacheName;
-		this.base = keyPrefix + ":{" + cacheName + "}:";
+		this.base = keyPrefix + ":{" + cacheName + ((shard != 0) ? "#" + shard : "") + "}:";
 		this.generationKey = bytes(this.base + "gen");
 		this.fenceKey = bytes(this.base + "fence");
 		this.detachedKey = bytes(this.base + "detached");

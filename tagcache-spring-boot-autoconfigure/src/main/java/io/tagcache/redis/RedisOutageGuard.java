@@ -37,12 +37,8 @@ final class RedisOutageGuard {
 
 	private static final Log logger = LogFactory.getLog(RedisOutageGuard.class);
 
-	/** An invalidation waiting for Redis; {@link #caches()} is empty when it concerns every cache. */
-	interface PendingInvalidation {
-
-		void replay();
-
-		Set<String> caches();
+	/** An invalidation waiting for Redis; {@code caches} is empty when it concerns every cache. */
+	record PendingInvalidation(Runnable replay, Set<String> caches) {
 
 	}
 
@@ -97,22 +93,22 @@ final class RedisOutageGuard {
 	/**
 	 * Run a read or write; on a skip or failure return the fallback and count an error.
 	 */
-	<T> T call(String operation, String cacheName, CacheCounters counters, Supplier<T> action,
+	<T> T call(String operation, String cacheName, @Nullable CacheCounters counters, Supplier<T> action,
 			Supplier<T> fallback) {
-		if (!admit()) {
+		if (admit()) {
+			try {
+				T result = action.get();
+				succeeded();
+				return result;
+			}
+			catch (DataAccessException ex) {
+				failed(operation, cacheName, ex);
+			}
+		}
+		if (counters != null) {
 			counters.error(operation);
-			return fallback.get();
 		}
-		try {
-			T result = action.get();
-			succeeded();
-			return result;
-		}
-		catch (DataAccessException ex) {
-			failed(operation, cacheName, ex);
-			counters.error(operation);
-			return fallback.get();
-		}
+		return fallback.get();
 	}
 
 	/**
@@ -143,24 +139,15 @@ final class RedisOutageGuard {
 	/**
 	 * Run an invalidation; when Redis is skipped or fails, queue it for replay and return
 	 * {@code whenQueued}.
+	 * @param caches the caches it concerns, empty for every cache of the prefix (what an overflow
+	 * clears)
 	 */
-	<T> T invalidation(String operation, String cacheName, @Nullable CacheCounters counters,
-			PendingInvalidation invalidation, Supplier<T> action, T whenQueued) {
-		if (admit()) {
-			try {
-				T result = action.get();
-				succeeded();
-				return result;
-			}
-			catch (DataAccessException ex) {
-				failed(operation, cacheName, ex);
-			}
-		}
-		if (counters != null) {
-			counters.error(operation);
-		}
-		enqueue(invalidation);
-		return whenQueued;
+	<T> T invalidation(String operation, String cacheName, @Nullable CacheCounters counters, Set<String> caches,
+			Supplier<T> action, T whenQueued) {
+		return call(operation, cacheName, counters, action, () -> {
+			enqueue(new PendingInvalidation(action::get, caches));
+			return whenQueued;
+		});
 	}
 
 	/** Whether calls go to Redis: the circuit is closed and nothing waits for replay. */
@@ -230,7 +217,7 @@ final class RedisOutageGuard {
 			if (next == null) {
 				return;
 			}
-			next.replay();
+			next.replay().run();
 			synchronized (this.pending) {
 				if (this.pending.peekFirst() == next) {
 					this.pending.pollFirst();

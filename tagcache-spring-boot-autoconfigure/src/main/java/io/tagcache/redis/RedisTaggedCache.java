@@ -11,6 +11,8 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.function.Supplier;
+import java.util.stream.IntStream;
+import java.util.stream.LongStream;
 
 import io.tagcache.TaggedCache;
 import io.tagcache.TaggedCacheStatistics;
@@ -45,7 +47,7 @@ public final class RedisTaggedCache implements TaggedCache {
 
 	private final String name;
 
-	private final CacheKeyspace keyspace;
+	private final List<CacheKeyspace> keyspaces;
 
 	private final RedisTaggedCacheConfiguration configuration;
 
@@ -70,7 +72,9 @@ public final class RedisTaggedCache implements TaggedCache {
 		this.name = name;
 		this.configuration = configuration;
 		this.manager = manager;
-		this.keyspace = new CacheKeyspace(manager.getKeyPrefix(), name);
+		this.keyspaces = IntStream.range(0, configuration.getShards())
+			.mapToObj(shard -> new CacheKeyspace(manager.getKeyPrefix(), name, shard))
+			.toList();
 		this.writer = manager.writer();
 		this.serializer = manager.serializer();
 		this.keyConverter = manager.keyConverter();
@@ -98,8 +102,15 @@ public final class RedisTaggedCache implements TaggedCache {
 		return this.counters;
 	}
 
-	CacheKeyspace keyspace() {
-		return this.keyspace;
+	/** The keys of each shard; one for a cache in one hash slot. */
+	List<CacheKeyspace> keyspaces() {
+		return this.keyspaces;
+	}
+
+	/** The shard of a key: stable across JVMs, as {@link String#hashCode()} is specified. */
+	CacheKeyspace keyspaceOf(String redisKey) {
+		return (this.keyspaces.size() == 1) ? this.keyspaces.get(0)
+				: this.keyspaces.get(Math.floorMod(redisKey.hashCode(), this.keyspaces.size()));
 	}
 
 	CacheCounters counters() {
@@ -137,13 +148,13 @@ public final class RedisTaggedCache implements TaggedCache {
 	}
 
 	private @Nullable ValueWrapper lookupEntry(String key, @Nullable Type type) {
-		StoredEntry entry = this.guard.call("get", this.name, this.counters, () -> this.writer.read(this.keyspace, key),
+		StoredEntry entry = this.guard.call("get", this.name, this.counters, () -> this.writer.read(keyspaceOf(key), key),
 				() -> null);
 		return toWrapper(entry, type);
 	}
 
 	private CompletableFuture<@Nullable ValueWrapper> lookupEntryAsync(String key, @Nullable Type type) {
-		return this.guard.callAsync("get", this.name, this.counters, () -> this.writer.readAsync(this.keyspace, key))
+		return this.guard.callAsync("get", this.name, this.counters, () -> this.writer.readAsync(keyspaceOf(key), key))
 			.thenApply(entry -> toWrapper(entry, type));
 	}
 
@@ -177,7 +188,16 @@ public final class RedisTaggedCache implements TaggedCache {
 			return (T) running.await(key, this.name);
 		}
 		try {
-			long fence = readFence();
+			// The fence, and the entry once more: a load that finished between our miss and our
+			// registration has stored it. Both are sent at once, one round trip.
+			CacheKeyspace keyspace = keyspaceOf(redisKey);
+			CompletableFuture<Long> fenceRead = readFenceAsync(keyspace);
+			ValueWrapper stored = lookupEntryAsync(redisKey, null).join();
+			if (stored != null) {
+				load.result.complete(stored.get());
+				return (T) stored.get();
+			}
+			long fence = fenceRead.join();
 			T value;
 			try {
 				value = valueLoader.call();
@@ -215,7 +235,7 @@ public final class RedisTaggedCache implements TaggedCache {
 			if (running != null) {
 				return running.result.thenApply(value -> (T) value);
 			}
-			return readFenceAsync().thenCompose(fence -> valueLoader.get().thenCompose(value -> {
+			return readFenceAsync(keyspaceOf(redisKey)).thenCompose(fence -> valueLoader.get().thenCompose(value -> {
 				if (value == null && !this.configuration.isCacheNullValues()) {
 					return CompletableFuture.completedFuture(value);
 				}
@@ -233,13 +253,18 @@ public final class RedisTaggedCache implements TaggedCache {
 	}
 
 	@Override
-	public long readFence() {
-		return this.guard.call("fence", this.name, this.counters, () -> this.writer.readGeneration(this.keyspace),
+	public long readFence(Object key) {
+		String redisKey = redisKey(key);
+		return readFence(keyspaceOf(redisKey));
+	}
+
+	private long readFence(CacheKeyspace keyspace) {
+		return this.guard.call("fence", this.name, this.counters, () -> this.writer.readGeneration(keyspace),
 				() -> UNKNOWN_FENCE);
 	}
 
-	private CompletableFuture<Long> readFenceAsync() {
-		return this.guard.callAsync("fence", this.name, this.counters, () -> this.writer.readGenerationAsync(this.keyspace))
+	private CompletableFuture<Long> readFenceAsync(CacheKeyspace keyspace) {
+		return this.guard.callAsync("fence", this.name, this.counters, () -> this.writer.readGenerationAsync(keyspace))
 			.thenApply(generation -> (generation != null) ? generation : UNKNOWN_FENCE);
 	}
 
@@ -279,7 +304,7 @@ public final class RedisTaggedCache implements TaggedCache {
 		Serialized serialized = serialize(value);
 		return this.guard
 			.callAsync("put", this.name, this.counters,
-					() -> this.writer.putAsync(this.keyspace, redisKey, serialized.json(), serialized.typeHint(),
+					() -> this.writer.putAsync(keyspaceOf(redisKey), redisKey, serialized.json(), serialized.typeHint(),
 							this.configuration.getTimeToLive(), List.of(), PutMode.fenced(fence)))
 			.thenApply(result -> {
 				if (result == null) {
@@ -306,7 +331,7 @@ public final class RedisTaggedCache implements TaggedCache {
 		Duration ttl = (timeToLive != null) ? timeToLive : this.configuration.getTimeToLive();
 		PutResult result = this.guard.call("put", this.name, this.counters, () -> {
 			ensureRegistered();
-			return this.writer.put(this.keyspace, redisKey, serialized.json(), serialized.typeHint(), ttl, tags, mode);
+			return this.writer.put(keyspaceOf(redisKey), redisKey, serialized.json(), serialized.typeHint(), ttl, tags, mode);
 		}, () -> null);
 		if (result != null) {
 			count(result);
@@ -343,7 +368,7 @@ public final class RedisTaggedCache implements TaggedCache {
 	 */
 	private void ensureRegistered() {
 		if (!this.registered) {
-			this.writer.register(this.manager.getKeyPrefix(), this.name);
+			this.writer.register(this.manager.getKeyPrefix(), this.name, this.keyspaces.size());
 			this.registered = true;
 		}
 	}
@@ -359,8 +384,7 @@ public final class RedisTaggedCache implements TaggedCache {
 	public boolean evictIfPresent(Object key) {
 		String redisKey = redisKey(key);
 		boolean removed = this.guard.invalidation("evict", this.name, this.counters,
-				pending(() -> this.writer.evict(this.keyspace, redisKey)),
-				() -> this.writer.evict(this.keyspace, redisKey), false);
+				Set.of(this.name), () -> this.writer.evict(keyspaceOf(redisKey), redisKey), false);
 		if (removed) {
 			this.counters.evictions.increment();
 		}
@@ -375,7 +399,7 @@ public final class RedisTaggedCache implements TaggedCache {
 	@Override
 	public boolean invalidate() {
 		long removed = this.guard.invalidation("clear", this.name, this.counters,
-				pending(() -> this.writer.clear(this.keyspace)), () -> this.writer.clear(this.keyspace), 0L);
+				Set.of(this.name), this::clearShards, 0L);
 		this.counters.evictions.add(removed);
 		return removed > 0;
 	}
@@ -384,27 +408,13 @@ public final class RedisTaggedCache implements TaggedCache {
 	public long invalidateTags(Collection<String> tags) {
 		List<String> valid = TagRules.validateTags(tags, this.name);
 		long removed = this.guard.invalidation("invalidate", this.name, this.counters,
-				pending(() -> this.writer.invalidate(List.of(this.keyspace), valid)),
-				() -> this.writer.invalidate(List.of(this.keyspace), valid)[0], 0L);
+				Set.of(this.name), () -> LongStream.of(this.writer.invalidate(this.keyspaces, valid)).sum(), 0L);
 		recordInvalidation(removed);
 		return removed;
 	}
 
-	private RedisOutageGuard.PendingInvalidation pending(Runnable replay) {
-		Set<String> caches = Set.of(this.name);
-		return new RedisOutageGuard.PendingInvalidation() {
-
-			@Override
-			public void replay() {
-				replay.run();
-			}
-
-			@Override
-			public Set<String> caches() {
-				return caches;
-			}
-
-		};
+	private long clearShards() {
+		return this.keyspaces.stream().mapToLong(this.writer::clear).sum();
 	}
 
 	/**
@@ -413,7 +423,7 @@ public final class RedisTaggedCache implements TaggedCache {
 	 * @return the number of entries
 	 */
 	public long countEntries() {
-		return this.writer.count(this.keyspace.entryPattern());
+		return this.keyspaces.stream().mapToLong(keyspace -> this.writer.count(keyspace.entryPattern())).sum();
 	}
 
 	/**
@@ -421,7 +431,7 @@ public final class RedisTaggedCache implements TaggedCache {
 	 * @return the number of tags with at least one entry
 	 */
 	public long countTags() {
-		return this.writer.count(this.keyspace.indexPattern());
+		return this.keyspaces.stream().mapToLong(keyspace -> this.writer.count(keyspace.indexPattern())).sum();
 	}
 
 	/**
@@ -431,7 +441,7 @@ public final class RedisTaggedCache implements TaggedCache {
 	 */
 	public long countEntriesWithTag(String tag) {
 		TagRules.validateTag(tag, this.name);
-		return this.writer.countTagged(this.keyspace, tag);
+		return this.keyspaces.stream().mapToLong(keyspace -> this.writer.countTagged(keyspace, tag)).sum();
 	}
 
 	void recordInvalidation(long removed) {

@@ -9,9 +9,12 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.function.Consumer;
+import java.util.stream.IntStream;
+import java.util.stream.LongStream;
 
 import io.tagcache.TaggedCacheManager;
 import org.jspecify.annotations.Nullable;
@@ -120,28 +123,42 @@ public final class RedisTaggedCacheManager implements TaggedCacheManager {
 		if (valid.isEmpty()) {
 			return 0;
 		}
-		return this.guard.invalidation("invalidate", "*", null, allCaches(() -> invalidateEverywhere(valid)),
-				() -> invalidateEverywhere(valid), 0L);
+		return this.guard.invalidation("invalidate", "*", null, Set.of(), () -> invalidateEverywhere(valid), 0L);
 	}
 
 	private long invalidateEverywhere(List<String> valid) {
-		Set<String> names = new LinkedHashSet<>(this.caches.keySet());
-		names.addAll(this.writer.registeredCaches(this.keyPrefix));
-		List<CacheKeyspace> keyspaces = new ArrayList<>(names.size());
-		for (String name : names) {
-			RedisTaggedCache cache = this.caches.get(name);
-			keyspaces.add((cache != null) ? cache.keyspace() : new CacheKeyspace(this.keyPrefix, name));
-		}
+		List<CacheKeyspace> keyspaces = allKeyspaces();
 		long[] removed = this.writer.invalidate(keyspaces, valid);
-		long total = 0;
+		Map<String, Long> removedByCache = new LinkedHashMap<>();
 		for (int i = 0; i < removed.length; i++) {
-			RedisTaggedCache cache = this.caches.get(keyspaces.get(i).cacheName());
-			if (cache != null) {
-				cache.recordInvalidation(removed[i]);
-			}
-			total += removed[i];
+			removedByCache.merge(keyspaces.get(i).cacheName(), removed[i], Long::sum);
 		}
-		return total;
+		removedByCache.forEach((name, count) -> {
+			RedisTaggedCache cache = this.caches.get(name);
+			if (cache != null) {
+				cache.recordInvalidation(count);
+			}
+		});
+		return LongStream.of(removed).sum();
+	}
+
+	/**
+	 * The keyspace of every shard of every cache of the prefix: this instance's caches and those
+	 * any instance registered in Redis (one round trip).
+	 */
+	private List<CacheKeyspace> allKeyspaces() {
+		return keyspacesByCache().values().stream().flatMap(List::stream).toList();
+	}
+
+	/** The keyspaces of each cache of the prefix, by cache name in name order. */
+	private Map<String, List<CacheKeyspace>> keyspacesByCache() {
+		Map<String, List<CacheKeyspace>> keyspaces = new TreeMap<>();
+		this.caches.values().forEach(cache -> keyspaces.put(cache.getName(), cache.keyspaces()));
+		this.writer.registeredCaches(this.keyPrefix)
+			.forEach((name, shards) -> keyspaces.computeIfAbsent(name, missing -> IntStream.range(0, shards)
+				.mapToObj(shard -> new CacheKeyspace(this.keyPrefix, missing, shard))
+				.toList()));
+		return keyspaces;
 	}
 
 	/** The prefix of every Redis key this manager writes. */
@@ -206,32 +223,70 @@ public final class RedisTaggedCacheManager implements TaggedCacheManager {
 	 * @throws org.springframework.dao.DataAccessException when Redis does not answer
 	 */
 	public Set<String> getAllCacheNames() {
-		Set<String> names = new java.util.TreeSet<>(this.caches.keySet());
-		names.addAll(this.writer.registeredCaches(this.keyPrefix));
-		return names;
+		return keyspacesByCache().keySet();
+	}
+
+	/**
+	 * Count the entries of a cache of the key prefix, whether or not this instance opened it, with
+	 * {@code SCAN} (never {@code KEYS}): a diagnostic that walks the keyspace, not for hot paths.
+	 * Unlike {@code getCache(name).countEntries()} it does not open the cache here (which would
+	 * register it and bind its meters as a side effect of looking at it).
+	 * @param cacheName the cache name
+	 * @return the number of entries
+	 * @throws org.springframework.dao.DataAccessException when Redis does not answer
+	 */
+	public long countEntries(String cacheName) {
+		return keyspacesOf(cacheName).stream().mapToLong(keyspace -> this.writer.count(keyspace.entryPattern())).sum();
+	}
+
+	/**
+	 * Count the tags with at least one entry in a cache of the key prefix, whether or not this
+	 * instance opened it, with {@code SCAN}; a diagnostic that walks the keyspace.
+	 * @param cacheName the cache name
+	 * @return the number of tag indexes
+	 * @throws org.springframework.dao.DataAccessException when Redis does not answer
+	 */
+	public long countTags(String cacheName) {
+		return keyspacesOf(cacheName).stream().mapToLong(keyspace -> this.writer.count(keyspace.indexPattern())).sum();
+	}
+
+	/**
+	 * Count, in every cache of the key prefix, the live entries that carry the tag: one
+	 * {@code ZCOUNT} per cache, a diagnostic.
+	 * @param tag the tag
+	 * @return the count per cache name, in name order, leaving out caches that hold none
+	 * @throws IllegalArgumentException if the tag is null, blank, too long or holds a control
+	 * character
+	 * @throws org.springframework.dao.DataAccessException when Redis does not answer
+	 */
+	public Map<String, Long> countEntriesWithTag(String tag) {
+		TagRules.validateTag(tag, "*");
+		Map<String, Long> counts = new LinkedHashMap<>();
+		keyspacesByCache().forEach((name, keyspaces) -> {
+			long count = keyspaces.stream().mapToLong(keyspace -> this.writer.countTagged(keyspace, tag)).sum();
+			if (count > 0) {
+				counts.put(name, count);
+			}
+		});
+		return counts;
+	}
+
+	/** The keyspaces of a cache's shards, whether or not this instance opened it. */
+	private List<CacheKeyspace> keyspacesOf(String cacheName) {
+		RedisTaggedCache cache = this.caches.get(cacheName);
+		if (cache != null) {
+			return cache.keyspaces();
+		}
+		TagRules.validateCacheName(cacheName);
+		return keyspacesByCache().getOrDefault(cacheName, List.of(new CacheKeyspace(this.keyPrefix, cacheName)));
 	}
 
 	private void clearAfterOverflow(Set<String> names) {
-		for (String name : names.isEmpty() ? getAllCacheNames() : names) {
-			RedisTaggedCache cache = this.caches.get(name);
-			this.writer.clear((cache != null) ? cache.keyspace() : new CacheKeyspace(this.keyPrefix, name));
+		for (CacheKeyspace keyspace : allKeyspaces()) {
+			if (names.isEmpty() || names.contains(keyspace.cacheName())) {
+				this.writer.clear(keyspace);
+			}
 		}
-	}
-
-	private RedisOutageGuard.PendingInvalidation allCaches(Runnable replay) {
-		return new RedisOutageGuard.PendingInvalidation() {
-
-			@Override
-			public void replay() {
-				replay.run();
-			}
-
-			@Override
-			public Set<String> caches() {
-				return Set.of();
-			}
-
-		};
 	}
 
 	private static RedisOperationListener compose(List<RedisOperationListener> listeners) {

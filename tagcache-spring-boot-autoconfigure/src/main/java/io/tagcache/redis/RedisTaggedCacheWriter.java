@@ -5,8 +5,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
-import java.util.Set;
-import java.util.TreeSet;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
@@ -232,14 +232,26 @@ final class RedisTaggedCacheWriter {
 				.thenApply(done -> futures.stream().map(CompletableFuture::join).toList());
 		});
 		long[] removed = new long[keyspaces.size()];
+		List<CompletableFuture<Void>> drains = new ArrayList<>();
 		for (int i = 0; i < replies.size(); i++) {
 			List<Object> reply = replies.get(i);
 			removed[i] = (Long) reply.get(0);
 			for (int d = 1; d + 1 < reply.size(); d += 2) {
-				removed[i] += drain(keyspaces.get(i), (byte[]) reply.get(d), (byte[]) reply.get(d + 1));
+				int cache = i;
+				drains.add(drainAsync(keyspaces.get(i), (byte[]) reply.get(d), (byte[]) reply.get(d + 1), 0)
+					.thenAccept(count -> addTo(removed, cache, count)));
 			}
 		}
+		if (!drains.isEmpty()) {
+			awaitAll(drains);
+		}
 		return removed;
+	}
+
+	private static void addTo(long[] counts, int index, long count) {
+		synchronized (counts) {
+			counts[index] += count;
+		}
 	}
 
 	private CompletableFuture<List<Object>> invalidateAsync(RedisClusterAsyncCommands<byte[], byte[]> commands,
@@ -263,20 +275,29 @@ final class RedisTaggedCacheWriter {
 
 	/**
 	 * Drain a detached tag index in chunks of bounded size, each one short script, so that Redis
-	 * serves other clients between the chunks.
+	 * serves other clients between the chunks. The chunks of one index follow each other; the
+	 * indexes of different caches and shards drain side by side, on their own nodes.
 	 */
-	private long drain(CacheKeyspace keyspace, byte[] detachedIndex, byte[] tag) {
+	private CompletableFuture<Long> drainAsync(CacheKeyspace keyspace, byte[] detachedIndex, byte[] tag, long removed) {
 		byte[][] keys = { detachedIndex, keyspace.detachedKey() };
 		byte[][] args = { CacheKeyspace.bytes(keyspace.base()), tag, number(this.drainChunkSize) };
-		long removed = 0;
-		long left;
-		do {
-			List<Long> reply = execute("drain", commands -> script(commands, TagCacheScript.DRAIN, ScriptOutputType.MULTI, keys, args));
-			removed += reply.get(0);
-			left = reply.get(1);
+		return this.<List<Long>>executeAsync("drain",
+				commands -> script(commands, TagCacheScript.DRAIN, ScriptOutputType.MULTI, keys, args))
+			.thenCompose(reply -> {
+				long total = removed + reply.get(0);
+				return (reply.get(1) > 0) ? drainAsync(keyspace, detachedIndex, tag, total)
+						: CompletableFuture.completedFuture(total);
+			});
+	}
+
+	/** Waits for futures that each time out on their own (every command has the command timeout). */
+	private static void awaitAll(List<? extends CompletableFuture<?>> futures) {
+		try {
+			CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new)).join();
 		}
-		while (left > 0);
-		return removed;
+		catch (CompletionException ex) {
+			throw translate(unwrap(ex));
+		}
 	}
 
 	/**
@@ -329,19 +350,24 @@ final class RedisTaggedCacheWriter {
 		return execute("ping", commands -> commands.ping().toCompletableFuture());
 	}
 
-	/** Add a cache to the registry of caches of the prefix, so invalidations find it. */
-	void register(String keyPrefix, String cacheName) {
-		execute("register", commands -> commands.sadd(registryKey(keyPrefix), CacheKeyspace.bytes(cacheName)).toCompletableFuture());
+	/**
+	 * Record a cache and its number of shards in the registry of the prefix, so invalidations from
+	 * any instance reach every shard of it.
+	 */
+	void register(String keyPrefix, String cacheName, int shards) {
+		execute("register", commands -> commands
+			.hset(registryKey(keyPrefix), CacheKeyspace.bytes(cacheName), number(shards))
+			.toCompletableFuture());
 	}
 
-	/** The names of every cache that an instance with this prefix has registered. */
-	Set<String> registeredCaches(String keyPrefix) {
-		Set<byte[]> names = execute("invalidate", commands -> commands.smembers(registryKey(keyPrefix)).toCompletableFuture());
-		Set<String> result = new TreeSet<>();
-		for (byte[] name : names) {
-			result.add(new String(name, StandardCharsets.UTF_8));
-		}
-		return result;
+	/** Every cache that an instance with this prefix registered, with its number of shards. */
+	Map<String, Integer> registeredCaches(String keyPrefix) {
+		Map<byte[], byte[]> entries = execute("invalidate",
+				commands -> commands.hgetall(registryKey(keyPrefix)).toCompletableFuture());
+		Map<String, Integer> caches = new TreeMap<>();
+		entries.forEach((name, shards) -> caches.put(new String(name, StandardCharsets.UTF_8),
+				Integer.parseInt(new String(shards, StandardCharsets.US_ASCII))));
+		return caches;
 	}
 
 	static byte[] registryKey(String keyPrefix) {

@@ -65,6 +65,10 @@ final class TagRules {
 			throw new IllegalArgumentException("Cache name '" + name
 					+ "' must not contain '{' or '}': the cache name is the Redis Cluster hash tag of its keys");
 		}
+		if (name.indexOf('#') >= 0) {
+			throw new IllegalArgumentException("Cache name '" + name
+					+ "' must not contain '#': it separates a cache's name from its shard number in Redis keys");
+		}
 		if (name.length() > MAX_CACHE_NAME_LENGTH) {
 			throw new IllegalArgumentException("Cache name '" + name.substring(0, 32) + "...' is longer than "
 					+ MAX_CACHE_NAME_LENGTH + " characters");

@@ -120,7 +120,8 @@ class TagCacheAutoConfigurationTests {
 		this.contextRunner
 			.withPropertyValues("tagcache.key-prefix=shop", "tagcache.time-to-live=10m",
 					"tagcache.cache-null-values=false", "tagcache.caches.users.time-to-live=PT30S",
-					"tagcache.caches.locations.time-to-live=0", "tagcache.caches.lists.cache-null-values=true")
+					"tagcache.caches.locations.time-to-live=0", "tagcache.caches.lists.cache-null-values=true",
+					"tagcache.caches.lists.shards=4")
 			.run(context -> {
 				RedisTaggedCacheManager manager = context.getBean(RedisTaggedCacheManager.class);
 				assertThat(manager.getKeyPrefix()).isEqualTo("shop");
@@ -131,6 +132,8 @@ class TagCacheAutoConfigurationTests {
 				assertThat(configuration(manager, "locations").getTimeToLive()).isZero();
 				assertThat(configuration(manager, "lists").isCacheNullValues()).isTrue();
 				assertThat(configuration(manager, "lists").getTimeToLive()).isEqualTo(Duration.ofMinutes(10));
+				assertThat(configuration(manager, "lists").getShards()).isEqualTo(4);
+				assertThat(configuration(manager, "users").getShards()).isEqualTo(1);
 			});
 	}
 
@@ -152,6 +155,16 @@ class TagCacheAutoConfigurationTests {
 				.isInstanceOf(InvalidConfigurationPropertyValueException.class)
 				.hasMessageContaining("tagcache.caches.users.time-to-live")
 				.hasMessageContaining("negative");
+		});
+	}
+
+	@Test
+	void anInvalidShardCountFailsStartupNamingTheProperty() {
+		this.contextRunner.withPropertyValues("tagcache.caches.users.shards=0").run(context -> {
+			assertThat(context).hasFailed();
+			assertThat(context.getStartupFailure()).rootCause()
+				.isInstanceOf(InvalidConfigurationPropertyValueException.class)
+				.hasMessageContaining("tagcache.caches.users.shards");
 		});
 	}
 

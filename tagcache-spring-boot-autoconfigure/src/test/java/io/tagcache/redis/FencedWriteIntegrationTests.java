@@ -51,7 +51,7 @@ class FencedWriteIntegrationTests {
 		assertThat(this.cache.get(1L)).isNull();
 		assertThat(this.cache.getStatistics().getRejectedPuts()).isEqualTo(1);
 		assertThat(this.cache.putFenced(1L, this.database.get(), List.of("user-1", "loc-1"), null,
-				this.cache.readFence())).as("a load after the invalidation is stored").isTrue();
+				this.cache.readFence(1L))).as("a load after the invalidation is stored").isTrue();
 		assertThat(this.cache.get(1L).get()).isEqualTo("new");
 	}
 
@@ -100,7 +100,7 @@ class FencedWriteIntegrationTests {
 		RedisTaggedCacheManager shortMemory = TestCaches.manager(this.redis,
 				builder -> builder.fenceRetention(Duration.ofMillis(1)));
 		TaggedCache cache = shortMemory.getCache("users");
-		long fence = cache.readFence();
+		long fence = cache.readFence(1L);
 		shortMemory.invalidate("user-1");
 		forgetRecord(shortMemory, "t:user-1");
 		assertThat(cache.putFenced(1L, "old", List.of("user-1"), null, fence)).isFalse();
@@ -117,7 +117,7 @@ class FencedWriteIntegrationTests {
 				builder -> builder.fenceRetention(Duration.ofMillis(1)));
 		TaggedCache cache = shortMemory.getCache("users");
 		shortMemory.invalidate("loc-9");
-		long fence = cache.readFence();
+		long fence = cache.readFence(1L);
 		Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> redisTimeMicros() > fence + 1000);
 		assertThat(cache.putFenced(1L, "fresh", List.of("user-1"), null, fence)).isTrue();
 		assertThat(cache.get(1L).get()).isEqualTo("fresh");
@@ -155,7 +155,7 @@ class FencedWriteIntegrationTests {
 		CountDownLatch loaded = new CountDownLatch(1);
 		CountDownLatch proceed = new CountDownLatch(1);
 		CompletableFuture<Boolean> stored = CompletableFuture.supplyAsync(() -> {
-			long fence = this.cache.readFence();
+			long fence = this.cache.readFence(1L);
 			String row = this.database.get();
 			loaded.countDown();
 			await(proceed);

@@ -77,7 +77,7 @@ class HugeTagIntegrationTests {
 		for (int batch = 0; batch < ENTRIES; batch += 10_000) {
 			List<CompletableFuture<RedisTaggedCacheWriter.PutResult>> puts = new ArrayList<>();
 			for (int id = batch; id < batch + 10_000; id++) {
-				puts.add(writer.putAsync(cache.keyspace(), Integer.toString(id), value, "java.util.Map",
+				puts.add(writer.putAsync(cache.keyspaces().get(0), Integer.toString(id), value, "java.util.Map",
 						Duration.ofMinutes(10), List.of("loc-1", "user-" + id), PutMode.ALWAYS));
 			}
 			CompletableFuture.allOf(puts.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);

@@ -70,7 +70,7 @@ class RedisFailureIntegrationTests {
 		assertThat(this.cache.get(1L)).as("a failed read is a miss").isNull();
 		assertThat(this.cache.get(2L, () -> "loaded")).as("the loader's value").isEqualTo("loaded");
 		this.cache.put(3L, "skipped", List.of("user-3"));
-		assertThat(this.cache.readFence()).isEqualTo(TaggedCache.UNKNOWN_FENCE);
+		assertThat(this.cache.readFence(1L)).isEqualTo(TaggedCache.UNKNOWN_FENCE);
 		assertThat(this.cache.getStatistics().getErrors()).isGreaterThanOrEqualTo(4);
 		assertThat(this.cache.getStatistics().getErrors("get")).isGreaterThanOrEqualTo(2);
 		assertThat(this.manager.isRedisAvailable()).as("calls skip Redis after repeated failures").isFalse();
@@ -165,7 +165,7 @@ class RedisFailureIntegrationTests {
 			topology.admin().resetStats();
 			users.put(2L, "bob", List.of("user-2"));
 			users.evict(2L);
-			assertThat(users.putFenced(3L, "carol", List.of("user-3"), null, users.readFence())).isTrue();
+			assertThat(users.putFenced(3L, "carol", List.of("user-3"), null, users.readFence(3L))).isTrue();
 			assertThat(shared.invalidate("user-1", "user-3")).isEqualTo(2);
 			Map<String, Long> calls = topology.admin().commandCalls();
 			assertThat(calls).as(topology + ": every script was reloaded by EVAL").containsKey("eval");

@@ -131,7 +131,7 @@ class RedisTaggedCacheIntegrationTests {
 		String indexKey = shortLived.getKeyPrefix() + ":{short}:t:user-1";
 		assertThat(pttl(entryKey)).isBetween(1L, 30_000L);
 		assertThat(pttl(indexKey)).isBetween(1L, 30_000L);
-		cache.putFenced(2L, this.alice, List.of("user-1"), Duration.ofMinutes(5), cache.readFence());
+		cache.putFenced(2L, this.alice, List.of("user-1"), Duration.ofMinutes(5), cache.readFence(2L));
 		assertThat(pttl(indexKey)).isBetween(30_000L, 300_000L);
 	}
 

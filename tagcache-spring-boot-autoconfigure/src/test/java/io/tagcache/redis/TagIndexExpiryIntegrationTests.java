@@ -45,9 +45,9 @@ class TagIndexExpiryIntegrationTests {
 		RedisTaggedCacheManager manager = TestCaches.manager(this.redis);
 		RedisTaggedCache cache = manager.getCache("users");
 		String index = manager.getKeyPrefix() + ":{users}:t:loc-1";
-		cache.putFenced(1L, "short", List.of("loc-1"), Duration.ofSeconds(10), cache.readFence());
+		cache.putFenced(1L, "short", List.of("loc-1"), Duration.ofSeconds(10), cache.readFence(1L));
 		assertThat(pttl(index)).isBetween(1L, 10_000L);
-		cache.putFenced(2L, "long", List.of("loc-1"), Duration.ofSeconds(100), cache.readFence());
+		cache.putFenced(2L, "long", List.of("loc-1"), Duration.ofSeconds(100), cache.readFence(2L));
 		assertThat(pttl(index)).isBetween(10_001L, 100_000L);
 		cache.put(3L, "forever", List.of("loc-1"));
 		RedisTaggedCacheManager eternal = TestCaches.manager(this.redis, builder -> builder
@@ -70,17 +70,17 @@ class TagIndexExpiryIntegrationTests {
 		RedisTaggedCache cache = manager.getCache("users");
 		String loc1 = manager.getKeyPrefix() + ":{users}:t:loc-1";
 		String loc2 = manager.getKeyPrefix() + ":{users}:t:loc-2";
-		cache.putFenced(1L, "eternal", List.of("loc-1", "loc-2"), Duration.ZERO, cache.readFence());
-		cache.putFenced(2L, "expiring", List.of("loc-1", "loc-2"), Duration.ofSeconds(60), cache.readFence());
+		cache.putFenced(1L, "eternal", List.of("loc-1", "loc-2"), Duration.ZERO, cache.readFence(1L));
+		cache.putFenced(2L, "expiring", List.of("loc-1", "loc-2"), Duration.ofSeconds(60), cache.readFence(2L));
 		assertThat(pttl(loc1)).isEqualTo(-1L);
 		cache.evict(1L);
 		assertThat(pttl(loc1)).as("after evict").isBetween(1L, 60_000L);
-		cache.putFenced(3L, "eternal", List.of("loc-2"), Duration.ZERO, cache.readFence());
+		cache.putFenced(3L, "eternal", List.of("loc-2"), Duration.ZERO, cache.readFence(3L));
 		assertThat(pttl(loc2)).isEqualTo(-1L);
-		cache.putFenced(3L, "now expiring, moved", List.of("loc-3"), Duration.ofSeconds(30), cache.readFence());
+		cache.putFenced(3L, "now expiring, moved", List.of("loc-3"), Duration.ofSeconds(30), cache.readFence(3L));
 		assertThat(pttl(loc2)).as("after the entry moved to another tag").isBetween(1L, 60_000L);
-		cache.putFenced(5L, "expiring", List.of("loc-2"), Duration.ofSeconds(60), cache.readFence());
-		cache.putFenced(4L, "eternal", List.of("loc-1", "loc-2"), Duration.ZERO, cache.readFence());
+		cache.putFenced(5L, "expiring", List.of("loc-2"), Duration.ofSeconds(60), cache.readFence(5L));
+		cache.putFenced(4L, "eternal", List.of("loc-1", "loc-2"), Duration.ZERO, cache.readFence(4L));
 		assertThat(pttl(loc2)).isEqualTo(-1L);
 		manager.invalidate("loc-1");
 		assertThat(pttl(loc2)).as("after an invalidation through another tag").isBetween(1L, 60_000L);
@@ -91,9 +91,9 @@ class TagIndexExpiryIntegrationTests {
 		RedisTaggedCacheManager manager = TestCaches.manager(this.redis);
 		RedisTaggedCache cache = manager.getCache("users");
 		String index = manager.getKeyPrefix() + ":{users}:t:loc-1";
-		cache.putFenced(1L, "v1", List.of("loc-1"), Duration.ofSeconds(100), cache.readFence());
+		cache.putFenced(1L, "v1", List.of("loc-1"), Duration.ofSeconds(100), cache.readFence(1L));
 		double first = this.redis.admin().sync(redis -> redis.zscore(index, "1"));
-		cache.putFenced(1L, "v2", List.of("loc-1"), Duration.ofSeconds(10), cache.readFence());
+		cache.putFenced(1L, "v2", List.of("loc-1"), Duration.ofSeconds(10), cache.readFence(1L));
 		double second = this.redis.admin().sync(redis -> redis.zscore(index, "1"));
 		assertThat(second).isLessThan(first);
 		assertThat(pttl(index)).isBetween(1L, 10_000L);

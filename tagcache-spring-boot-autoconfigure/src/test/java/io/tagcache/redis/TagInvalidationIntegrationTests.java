@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.LongStream;
@@ -139,12 +140,16 @@ class TagInvalidationIntegrationTests {
 			entryKeys[i] = this.manager.getKeyPrefix() + ":{users}:e:" + i;
 		}
 		AtomicBoolean done = new AtomicBoolean();
+		CountDownLatch reading = new CountDownLatch(1);
 		List<Long> snapshots = new ArrayList<>();
 		CompletableFuture<Void> reader = CompletableFuture.runAsync(() -> {
 			while (!done.get()) {
 				snapshots.add(this.redis.admin().sync(redis -> redis.exists(entryKeys)));
+				reading.countDown();
 			}
 		});
+		// On a busy machine the reader may start late: invalidate once it has taken a snapshot
+		assertThat(reading.await(10, TimeUnit.SECONDS)).isTrue();
 		assertThat(this.users.invalidateTags(List.of("loc-1"))).isEqualTo(size);
 		done.set(true);
 		reader.get(10, TimeUnit.SECONDS);

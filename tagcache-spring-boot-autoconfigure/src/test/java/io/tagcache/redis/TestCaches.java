@@ -1,39 +1,64 @@
 package io.tagcache.redis;
 
+import java.time.Duration;
 import java.util.UUID;
 import java.util.function.UnaryOperator;
 
+import io.lettuce.core.ClientOptions;
+import io.lettuce.core.ClientOptions.DisconnectedBehavior;
+import io.tagcache.test.RedisServer;
 import io.tagcache.test.RedisTopology;
 
+import org.springframework.data.redis.connection.RedisStandaloneConfiguration;
+import org.springframework.data.redis.connection.lettuce.LettuceClientConfiguration;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 
 /**
  * Managers on a key prefix of their own, so that tests sharing a Redis never see each other's keys.
+ * Public for the tests of the packages built on the engine (metrics, actuator).
  */
-final class TestCaches {
+public final class TestCaches {
 
 	private TestCaches() {
 	}
 
-	static String uniquePrefix() {
+	public static String uniquePrefix() {
 		return "t" + UUID.randomUUID().toString().substring(0, 8);
 	}
 
-	static RedisTaggedCacheManager manager(RedisTopology redis) {
+	public static RedisTaggedCacheManager manager(RedisTopology redis) {
 		return manager(redis.connectionFactory(), UnaryOperator.identity());
 	}
 
-	static RedisTaggedCacheManager manager(RedisTopology redis,
+	public static RedisTaggedCacheManager manager(RedisTopology redis,
 			UnaryOperator<RedisTaggedCacheManager.Builder> customizer) {
 		return manager(redis.connectionFactory(), customizer);
 	}
 
-	static RedisTaggedCacheManager manager(LettuceConnectionFactory connectionFactory,
+	public static RedisTaggedCacheManager manager(LettuceConnectionFactory connectionFactory,
 			UnaryOperator<RedisTaggedCacheManager.Builder> customizer) {
 		RedisTaggedCacheManager.Builder builder = RedisTaggedCacheManager.builder(connectionFactory)
 			.keyPrefix(uniquePrefix())
 			.allowedTypes(TypeAllowList.jdkValueTypes().and("io.tagcache"));
 		return customizer.apply(builder).build();
+	}
+
+	/**
+	 * A started connection factory for a server of the test's own that fails fast once the server
+	 * is gone: commands are rejected while disconnected instead of queued, and time out after
+	 * 500 ms. The caller must {@link LettuceConnectionFactory#destroy() destroy} it.
+	 */
+	public static LettuceConnectionFactory failFastConnectionFactory(RedisServer server) {
+		RedisStandaloneConfiguration standalone = new RedisStandaloneConfiguration(server.host(), server.port());
+		LettuceClientConfiguration client = LettuceClientConfiguration.builder()
+			.commandTimeout(Duration.ofMillis(500))
+			.shutdownQuietPeriod(Duration.ZERO)
+			.clientOptions(ClientOptions.builder().disconnectedBehavior(DisconnectedBehavior.REJECT_COMMANDS).build())
+			.build();
+		LettuceConnectionFactory connectionFactory = new LettuceConnectionFactory(standalone, client);
+		connectionFactory.afterPropertiesSet();
+		connectionFactory.start();
+		return connectionFactory;
 	}
 
 	record Location(long id, String name) {

@@ -1,0 +1,174 @@
+package io.tagcache.actuate;
+
+import java.time.Duration;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.Supplier;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import io.tagcache.redis.RedisTaggedCache;
+import io.tagcache.redis.RedisTaggedCacheManager;
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.boot.actuate.endpoint.InvalidEndpointRequestException;
+import org.springframework.boot.actuate.endpoint.OperationResponseBody;
+import org.springframework.boot.actuate.endpoint.annotation.DeleteOperation;
+import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
+import org.springframework.boot.actuate.endpoint.annotation.ReadOperation;
+import org.springframework.boot.actuate.endpoint.annotation.Selector;
+import org.springframework.dao.DataAccessException;
+import org.springframework.util.Assert;
+
+/**
+ * The {@code tagcache} endpoint: what the caches of a key prefix hold, and a way to invalidate a
+ * tag by hand (after fixing data behind the application's back, say).
+ * <ul>
+ * <li>{@code GET /actuator/tagcache}: every cache of the key prefix, including caches only other
+ * instances opened, with its entry and tag counts;</li>
+ * <li>{@code GET /actuator/tagcache/{tag}}: how many live entries of each cache carry the tag;</li>
+ * <li>{@code DELETE /actuator/tagcache/{tag}}: invalidate the tag in every cache, answering the
+ * number of entries removed.</li>
+ * </ul>
+ *
+ * <p>Listing the caches counts with {@code SCAN} (never {@code KEYS}, which would block Redis
+ * for the whole keyspace), but {@code SCAN MATCH} still visits every key of the database, twice
+ * per cache: it is for an operator, not for a monitoring system to poll; the meters are for that.
+ * Counting a tag is one {@code ZCOUNT} per cache. Counts bypass the manager's outage guard and
+ * wait at most the Redis command timeout.
+ *
+ * <p>An invalid tag (blank, longer than 1 KiB, holding a control character) is a bad request
+ * (HTTP 400 with the reason), not a server error. When Redis does not answer, the list of caches
+ * still answers, with the caches this instance opened, no counts and the error; an invalidation
+ * is then queued for replay ({@code removed} is {@code 0} and {@code pendingInvalidations} shows
+ * it waiting), as {@link RedisTaggedCacheManager#invalidate} does; counting a tag then fails
+ * with the {@code DataAccessException}, as there is nothing to count from.
+ *
+ * <p>Needs only the manager; Boot exposes it once it is a bean and
+ * {@code management.endpoints.web.exposure.include} lists {@code tagcache}.
+ */
+@Endpoint(id = "tagcache")
+public class TagCacheEndpoint {
+
+	private final RedisTaggedCacheManager manager;
+
+	/**
+	 * Create the endpoint.
+	 * @param manager the manager whose key prefix the endpoint shows
+	 */
+	public TagCacheEndpoint(RedisTaggedCacheManager manager) {
+		Assert.notNull(manager, "Manager must not be null");
+		this.manager = manager;
+	}
+
+	/**
+	 * Describe every cache of the key prefix.
+	 * @return the caches with their counts, and the manager's state
+	 */
+	@ReadOperation
+	public CachesDescriptor caches() {
+		Collection<String> opened = this.manager.getCacheNames();
+		Map<String, CacheDescriptor> caches = new LinkedHashMap<>();
+		String error = null;
+		try {
+			for (String name : this.manager.getAllCacheNames()) {
+				caches.put(name, new CacheDescriptor(this.manager.countEntries(name), this.manager.countTags(name),
+						timeToLive(name, opened)));
+			}
+		}
+		catch (DataAccessException ex) {
+			caches.clear();
+			opened.forEach(name -> caches.put(name, new CacheDescriptor(null, null, timeToLive(name, opened))));
+			error = ex.getMessage();
+		}
+		return new CachesDescriptor(this.manager.getKeyPrefix(), this.manager.isRedisAvailable(),
+				this.manager.getPendingInvalidations(), caches, error);
+	}
+
+	/**
+	 * Count the live entries carrying a tag, per cache.
+	 * @param tag the tag
+	 * @return the count in each cache that holds any, and their total
+	 * @throws InvalidEndpointRequestException if the tag is invalid
+	 */
+	@ReadOperation
+	public TagDescriptor tag(@Selector String tag) {
+		Map<String, Long> caches = validTag(() -> this.manager.countEntriesWithTag(tag));
+		long total = caches.values().stream().mapToLong(Long::longValue).sum();
+		return new TagDescriptor(tag, caches, total);
+	}
+
+	/**
+	 * Invalidate a tag in every cache of the key prefix.
+	 * @param tag the tag
+	 * @return how many entries were removed
+	 * @throws InvalidEndpointRequestException if the tag is invalid
+	 */
+	@DeleteOperation
+	public InvalidationDescriptor invalidate(@Selector String tag) {
+		long removed = validTag(() -> this.manager.invalidate(tag));
+		return new InvalidationDescriptor(tag, removed, this.manager.getPendingInvalidations());
+	}
+
+	private String timeToLive(String name, Collection<String> opened) {
+		RedisTaggedCache cache = opened.contains(name) ? this.manager.getCache(name) : null;
+		Duration timeToLive = (cache != null) ? cache.getConfiguration().getTimeToLive()
+				: this.manager.getCacheDefaults().getTimeToLive();
+		return timeToLive.toString();
+	}
+
+	/** Turn the engine's validation failure into a bad request rather than a server error. */
+	private static <T> T validTag(Supplier<T> operation) {
+		try {
+			return operation.get();
+		}
+		catch (IllegalArgumentException ex) {
+			throw new InvalidEndpointRequestException(ex.getMessage(), ex.getMessage(), ex);
+		}
+	}
+
+	/**
+	 * The caches of a key prefix.
+	 * @param keyPrefix the prefix of every Redis key of the caches
+	 * @param redisAvailable whether this instance currently uses Redis: {@code false} while it
+	 * skips Redis after repeated failures or invalidations wait to be replayed
+	 * @param pendingInvalidations how many invalidations wait for Redis to be replayed
+	 * @param caches the caches by name
+	 * @param error why the counts are missing, when Redis did not answer
+	 */
+	@JsonInclude(JsonInclude.Include.NON_NULL)
+	public record CachesDescriptor(String keyPrefix, boolean redisAvailable, int pendingInvalidations,
+			Map<String, CacheDescriptor> caches, @Nullable String error) implements OperationResponseBody {
+	}
+
+	/**
+	 * One cache.
+	 * @param entries how many entries it holds, {@code null} when Redis did not answer
+	 * @param tags how many tags have at least one entry, {@code null} when Redis did not answer
+	 * @param timeToLive the entries' time to live, ISO-8601 ({@code PT0S}: never expire); for a
+	 * cache this instance has not opened, the manager's default
+	 */
+	@JsonInclude(JsonInclude.Include.NON_NULL)
+	public record CacheDescriptor(@Nullable Long entries, @Nullable Long tags, String timeToLive) {
+	}
+
+	/**
+	 * The entries carrying a tag.
+	 * @param tag the tag
+	 * @param caches the live entries carrying it in each cache that holds any
+	 * @param total their sum
+	 */
+	public record TagDescriptor(String tag, Map<String, Long> caches, long total) implements OperationResponseBody {
+	}
+
+	/**
+	 * The outcome of an invalidation.
+	 * @param tag the tag
+	 * @param removed how many entries were removed, {@code 0} when the invalidation was queued
+	 * @param pendingInvalidations how many invalidations wait for Redis to be replayed afterwards
+	 */
+	public record InvalidationDescriptor(String tag, long removed, int pendingInvalidations)
+			implements OperationResponseBody {
+	}
+
+}

@@ -1,0 +1,108 @@
+package io.tagcache.actuate;
+
+import java.time.Duration;
+import java.util.List;
+
+import io.tagcache.actuate.TagCacheEndpoint.CacheDescriptor;
+import io.tagcache.actuate.TagCacheEndpoint.CachesDescriptor;
+import io.tagcache.redis.RedisTaggedCache;
+import io.tagcache.redis.RedisTaggedCacheManager;
+import io.tagcache.redis.TestCaches;
+import io.tagcache.test.RedisServer;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import org.springframework.boot.health.contributor.Health;
+import org.springframework.boot.health.contributor.Status;
+import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.entry;
+
+/**
+ * The health indicator, and the endpoint while Redis is gone: a Redis outage makes tagged caching
+ * {@code DEGRADED}, never {@code DOWN}, until Redis answers and every queued invalidation was
+ * replayed. Uses a Redis server of its own, which it kills and restarts.
+ */
+class TagCacheHealthIndicatorIntegrationTests {
+
+	private RedisServer server;
+
+	private LettuceConnectionFactory connectionFactory;
+
+	private RedisTaggedCacheManager manager;
+
+	private RedisTaggedCache users;
+
+	private TagCacheHealthIndicator health;
+
+	@BeforeEach
+	void startRedis() {
+		this.server = RedisServer.start();
+		this.connectionFactory = TestCaches.failFastConnectionFactory(this.server);
+		this.manager = TestCaches.manager(this.connectionFactory, builder -> builder.coolDown(Duration.ofMillis(200)));
+		this.users = this.manager.getCache("users");
+		this.health = new TagCacheHealthIndicator(this.manager);
+	}
+
+	@AfterEach
+	void stopRedis() {
+		this.connectionFactory.destroy();
+		this.server.close();
+	}
+
+	@Test
+	void upWithDetailsWhileRedisAnswers() {
+		Health health = this.health.health();
+		assertThat(health.getStatus()).isEqualTo(Status.UP);
+		assertThat(health.getDetails()).containsExactly(entry("keyPrefix", this.manager.getKeyPrefix()),
+				entry("redisAvailable", true), entry("pendingInvalidations", 0),
+				entry("pendingInvalidationOverflows", 0L));
+	}
+
+	@Test
+	void degradedNotDownWhenRedisDoesNotAnswer() {
+		this.server.kill();
+		Health health = this.health.health();
+		assertThat(health.getStatus()).isEqualTo(TagCacheHealthIndicator.DEGRADED);
+		assertThat(health.getStatus().getDescription()).contains("Redis does not answer");
+		assertThat(health.getDetails()).containsKeys("keyPrefix", "redisAvailable", "pendingInvalidations",
+				"pendingInvalidationOverflows");
+		assertThat((String) health.getDetails().get("error")).contains("RedisConnectionFailureException");
+	}
+
+	@Test
+	void degradedWhileQueuedInvalidationsWaitThenUpOnceTheyWereReplayed() {
+		this.users.put(1L, "alice", List.of("user-1"));
+		this.server.kill();
+		assertThat(this.manager.invalidate("user-1")).as("queued").isZero();
+		this.server.restart();
+		Awaitility.await().atMost(Duration.ofSeconds(10)).ignoreExceptions().until(() -> this.manager.ping() != null);
+		Health waiting = this.health.health();
+		assertThat(waiting.getStatus()).as("Redis answers, but an invalidation waits")
+			.isEqualTo(TagCacheHealthIndicator.DEGRADED);
+		assertThat(waiting.getDetails()).containsEntry("redisAvailable", false)
+			.containsEntry("pendingInvalidations", 1)
+			.doesNotContainKey("error");
+
+		Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> {
+			this.users.get(2L);
+			return this.manager.isRedisAvailable();
+		});
+		assertThat(this.health.health().getStatus()).isEqualTo(Status.UP);
+	}
+
+	@Test
+	void theEndpointListsTheCachesOpenedHereWithoutCountsWhileRedisIsDown() {
+		this.users.put(1L, "alice", List.of("user-1"));
+		this.server.kill();
+		CachesDescriptor caches = new TagCacheEndpoint(this.manager).caches();
+		assertThat(caches.caches()).containsExactly(entry("users", new CacheDescriptor(null, null, "PT1H")));
+		assertThat(caches.error()).isNotBlank();
+		assertThat(new TagCacheEndpoint(this.manager).invalidate("user-1"))
+			.isEqualTo(new TagCacheEndpoint.InvalidationDescriptor("user-1", 0, 1));
+	}
+
+}
