@@ -11,7 +11,7 @@ public interface RedisOperationListener {
 	/**
 	 * Called when a Redis operation completed.
 	 * @param operation one of {@code get}, {@code fence}, {@code put}, {@code evict},
-	 * {@code invalidate}, {@code drain}, {@code clear}, {@code scan}, {@code register},
+	 * {@code invalidate}, {@code drain}, {@code clear}, {@code scan}, {@code registry},
 	 * {@code count}, {@code ping}
 	 * @param durationNanos how long it took, from sending to the reply
 	 * @param failed whether it failed

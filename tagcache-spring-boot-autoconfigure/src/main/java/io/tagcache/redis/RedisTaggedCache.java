@@ -289,7 +289,7 @@ public final class RedisTaggedCache implements TaggedCache {
 	private boolean writeFenced(String redisKey, @Nullable Object value, List<String> tags,
 			@Nullable Duration timeToLive, long fence) {
 		if (fence == UNKNOWN_FENCE) {
-			this.counters.rejectedPuts.increment();
+			// not a stale write refused: the fence read failed, which counted as an error already
 			return false;
 		}
 		PutResult result = write(redisKey, value, tags, timeToLive, PutMode.fenced(fence));
@@ -298,7 +298,6 @@ public final class RedisTaggedCache implements TaggedCache {
 
 	private CompletableFuture<Boolean> writeFencedAsync(String redisKey, @Nullable Object value, long fence) {
 		if (fence == UNKNOWN_FENCE) {
-			this.counters.rejectedPuts.increment();
 			return CompletableFuture.completedFuture(false);
 		}
 		Serialized serialized = serialize(value);

@@ -119,7 +119,7 @@ public final class RedisTaggedCacheManager implements TaggedCacheManager {
 	 */
 	@Override
 	public long invalidate(Collection<String> tags) {
-		List<String> valid = TagRules.validateTags(tags, "*");
+		List<String> valid = TagRules.validateTags(tags, null);
 		if (valid.isEmpty()) {
 			return 0;
 		}
@@ -260,7 +260,7 @@ public final class RedisTaggedCacheManager implements TaggedCacheManager {
 	 * @throws org.springframework.dao.DataAccessException when Redis does not answer
 	 */
 	public Map<String, Long> countEntriesWithTag(String tag) {
-		TagRules.validateTag(tag, "*");
+		TagRules.validateTag(tag, null);
 		Map<String, Long> counts = new LinkedHashMap<>();
 		keyspacesByCache().forEach((name, keyspaces) -> {
 			long count = keyspaces.stream().mapToLong(keyspace -> this.writer.countTagged(keyspace, tag)).sum();

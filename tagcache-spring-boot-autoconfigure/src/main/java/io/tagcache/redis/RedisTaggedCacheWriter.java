@@ -355,14 +355,14 @@ final class RedisTaggedCacheWriter {
 	 * any instance reach every shard of it.
 	 */
 	void register(String keyPrefix, String cacheName, int shards) {
-		execute("register", commands -> commands
+		execute("registry", commands -> commands
 			.hset(registryKey(keyPrefix), CacheKeyspace.bytes(cacheName), number(shards))
 			.toCompletableFuture());
 	}
 
 	/** Every cache that an instance with this prefix registered, with its number of shards. */
 	Map<String, Integer> registeredCaches(String keyPrefix) {
-		Map<byte[], byte[]> entries = execute("invalidate",
+		Map<byte[], byte[]> entries = execute("registry",
 				commands -> commands.hgetall(registryKey(keyPrefix)).toCompletableFuture());
 		Map<String, Integer> caches = new TreeMap<>();
 		entries.forEach((name, shards) -> caches.put(new String(name, StandardCharsets.UTF_8),

@@ -26,9 +26,9 @@ final class TagRules {
 	 * Validate tags and drop duplicates, keeping their order.
 	 * @throws IllegalArgumentException naming the first invalid tag
 	 */
-	static List<String> validateTags(@Nullable Collection<String> tags, String cacheName) {
+	static List<String> validateTags(@Nullable Collection<String> tags, @Nullable String cacheName) {
 		if (tags == null) {
-			throw new IllegalArgumentException("Tags for cache '" + cacheName + "' must not be null");
+			throw new IllegalArgumentException("Tags for " + where(cacheName) + " must not be null");
 		}
 		Set<String> unique = new LinkedHashSet<>(tags.size() * 2);
 		for (String tag : tags) {
@@ -38,23 +38,31 @@ final class TagRules {
 		return List.copyOf(unique);
 	}
 
-	static void validateTag(@Nullable String tag, String cacheName) {
+	/**
+	 * Validate one tag.
+	 * @param cacheName the cache the tag is for, or {@code null} for an operation on every cache
+	 */
+	static void validateTag(@Nullable String tag, @Nullable String cacheName) {
 		if (tag == null) {
-			throw new IllegalArgumentException("A tag for cache '" + cacheName + "' is null");
+			throw new IllegalArgumentException("A tag for " + where(cacheName) + " is null");
 		}
 		if (tag.isBlank()) {
-			throw new IllegalArgumentException("A tag for cache '" + cacheName + "' is blank: '" + tag + "'");
+			throw new IllegalArgumentException("A tag for " + where(cacheName) + " is blank: '" + tag + "'");
 		}
 		if (tag.getBytes(StandardCharsets.UTF_8).length > MAX_TAG_BYTES) {
-			throw new IllegalArgumentException("Tag '" + tag.substring(0, 64) + "...' for cache '" + cacheName
-					+ "' is longer than " + MAX_TAG_BYTES + " bytes");
+			throw new IllegalArgumentException("Tag '" + tag.substring(0, 64) + "...' for " + where(cacheName)
+					+ " is longer than " + MAX_TAG_BYTES + " bytes");
 		}
 		for (int i = 0; i < tag.length(); i++) {
 			if (Character.isISOControl(tag.charAt(i))) {
-				throw new IllegalArgumentException("Tag '" + tag.replaceAll("\\p{Cntrl}", "?") + "' for cache '"
-						+ cacheName + "' holds a control character");
+				throw new IllegalArgumentException("Tag '" + tag.replaceAll("\\p{Cntrl}", "?") + "' for "
+						+ where(cacheName) + " holds a control character");
 			}
 		}
+	}
+
+	private static String where(@Nullable String cacheName) {
+		return (cacheName != null) ? "cache '" + cacheName + "'" : "every cache";
 	}
 
 	static void validateCacheName(@Nullable String name) {

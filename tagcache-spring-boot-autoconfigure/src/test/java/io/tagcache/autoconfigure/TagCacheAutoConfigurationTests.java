@@ -4,7 +4,13 @@ import java.time.Duration;
 import java.util.List;
 
 import io.lettuce.core.RedisURI;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.tagcache.TaggedCacheManager;
+import io.tagcache.actuate.TagCacheEndpoint;
+import io.tagcache.actuate.TagCacheHealthIndicator;
+import io.tagcache.metrics.TaggedCacheManagerMetrics;
+import io.tagcache.metrics.TaggedCacheMeterBinderProvider;
 import io.tagcache.annotation.CacheableTagged;
 import io.tagcache.annotation.InvalidateTags;
 import io.tagcache.autoconfigure.sample.Order;
@@ -87,6 +93,46 @@ class TagCacheAutoConfigurationTests {
 				service.greet("ada");
 				assertThat(service.calls()).isEqualTo(2);
 			});
+	}
+
+	@Test
+	void bindsMetricsWhenMicrometerIsPresent() {
+		this.contextRunner.withConfiguration(AutoConfigurations.of(TagCacheMetricsAutoConfiguration.class))
+			.withBean(SimpleMeterRegistry.class)
+			.run(context -> assertThat(context).hasSingleBean(TaggedCacheMeterBinderProvider.class)
+				.hasSingleBean(TaggedCacheManagerMetrics.class));
+	}
+
+	@Test
+	void bindsNoMetricsWithoutMicrometer() {
+		this.contextRunner.withConfiguration(AutoConfigurations.of(TagCacheMetricsAutoConfiguration.class))
+			.withClassLoader(new FilteredClassLoader(MeterRegistry.class))
+			.run(context -> assertThat(context).hasNotFailed().doesNotHaveBean(TaggedCacheMeterBinderProvider.class));
+	}
+
+	@Test
+	void providesTheEndpointAndHealthIndicatorWhenAvailable() {
+		this.contextRunner.withConfiguration(AutoConfigurations.of(TagCacheEndpointAutoConfiguration.class))
+			.withPropertyValues("management.endpoints.web.exposure.include=tagcache")
+			.run(context -> assertThat(context).hasSingleBean(TagCacheEndpoint.class)
+				.hasSingleBean(TagCacheHealthIndicator.class));
+	}
+
+	@Test
+	void providesNoEndpointWhenNotExposedAndNoHealthIndicatorWhenDisabled() {
+		this.contextRunner.withConfiguration(AutoConfigurations.of(TagCacheEndpointAutoConfiguration.class))
+			.withPropertyValues("management.health.tagcache.enabled=false")
+			.run(context -> assertThat(context).doesNotHaveBean(TagCacheEndpoint.class)
+				.doesNotHaveBean(TagCacheHealthIndicator.class));
+	}
+
+	@Test
+	void providesNoEndpointWithoutTheActuator() {
+		this.contextRunner.withConfiguration(AutoConfigurations.of(TagCacheEndpointAutoConfiguration.class))
+			.withPropertyValues("management.endpoints.web.exposure.include=tagcache")
+			.withClassLoader(new FilteredClassLoader(
+					org.springframework.boot.actuate.autoconfigure.endpoint.condition.ConditionalOnAvailableEndpoint.class))
+			.run(context -> assertThat(context).hasNotFailed().doesNotHaveBean(TagCacheEndpoint.class));
 	}
 
 	@Test
