@@ -54,7 +54,7 @@ public class Directory {
 	 * A user by id. A "no such user" is cached too, tagged {@code user-<id>}, so that whatever creates
 	 * the user and invalidates its tag also drops the cached 404.
 	 */
-	@CacheableTagged(cacheNames = "users", key = "#id", tags = "'user-' + #id", sync = true)
+	@CacheableTagged(cacheNames = "users", key = "#id", tags = "'user-' + #id")
 	public Optional<User> user(long id) {
 		return this.users.findById(id);
 	}

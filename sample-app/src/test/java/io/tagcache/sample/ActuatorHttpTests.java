@@ -1,6 +1,10 @@
 package io.tagcache.sample;
 
+import java.util.List;
+
 import org.junit.jupiter.api.Test;
+
+import org.springframework.http.MediaType;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -10,25 +14,94 @@ import static org.assertj.core.api.Assertions.assertThat;
 class ActuatorHttpTests extends SampleHttpTest {
 
 	@Test
-	void healthShowsTheRedisServer() {
+	void healthShowsTagcacheUp() {
 		this.http.get().uri("/actuator/health").exchange().expectStatus().isOk().expectBody()
 			.jsonPath("$.status").isEqualTo("UP")
-			.jsonPath("$.components.redis.status").isEqualTo("UP")
-			.jsonPath("$.components.redis.details.version").value(String.class,
-					(version) -> assertThat(version).startsWith("6.2"));
+			.jsonPath("$.components.tagcache.status").isEqualTo("UP")
+			.jsonPath("$.components.tagcache.details.keyPrefix").isEqualTo("sample")
+			.jsonPath("$.components.redis").doesNotExist();
 	}
 
 	@Test
 	void cachesListsTheTaggedCaches() {
 		this.http.get().uri("/actuator/caches").exchange().expectStatus().isOk().expectBody()
-			.jsonPath("$.cacheManagers.cacheManager.caches.users.target").exists()
-			.jsonPath("$.cacheManagers.cacheManager.caches.usersByLocation.target").exists();
+			.jsonPath("$.cacheManagers.cacheManager.caches.users").exists()
+			.jsonPath("$.cacheManagers.cacheManager.caches.usersByLocation").exists();
 	}
 
 	@Test
-	void prometheusScrapesTheApplication() {
-		this.http.get().uri("/actuator/prometheus").exchange().expectStatus().isOk().expectBody(String.class)
-			.value((scrape) -> assertThat(scrape).contains("http_server_requests_seconds_count"));
+	void metricsCountHitsMissesAndInvalidations() {
+		double hits = count("cache.gets", "name:users", "result:hit");
+		double misses = count("cache.gets", "name:users", "result:miss");
+		double puts = count("cache.puts", "name:users");
+		double invalidations = count("tagcache.invalidations", "name:users");
+		double invalidated = count("tagcache.invalidated.entries", "name:users");
+
+		user("/users/1");
+		user("/users/1");
+		user("/users/1");
+		user("/users/by-mail/foo@a");
+		put("/locations/1", "{\"name\": \"Roma\"}").expectStatus().isOk();
+
+		assertThat(count("cache.gets", "name:users", "result:hit")).isEqualTo(hits + 2);
+		assertThat(count("cache.gets", "name:users", "result:miss")).isEqualTo(misses + 2);
+		assertThat(count("cache.puts", "name:users")).isEqualTo(puts + 2);
+		assertThat(count("tagcache.invalidations", "name:users")).isEqualTo(invalidations + 1);
+		assertThat(count("tagcache.invalidated.entries", "name:users")).isEqualTo(invalidated + 2);
+	}
+
+	@Test
+	void theTagcacheEndpointCountsEntriesAndInvalidatesATag() {
+		user("/users/1");
+		user("/users/by-mail/FoO@a");
+		userIds("/locations/1/users");
+
+		this.http.get().uri("/actuator/tagcache").exchange().expectStatus().isOk().expectBody()
+			.jsonPath("$.keyPrefix").isEqualTo("sample")
+			.jsonPath("$.redisAvailable").isEqualTo(true)
+			.jsonPath("$.caches.users.entries").isEqualTo(2)
+			.jsonPath("$.caches.users.timeToLive").isEqualTo("PT30M")
+			.jsonPath("$.caches.usersByLocation.entries").isEqualTo(1)
+			.jsonPath("$.caches.usersByLocation.timeToLive").isEqualTo("PT5M");
+		this.http.get().uri("/actuator/tagcache/user-1").exchange().expectStatus().isOk().expectBody()
+			.jsonPath("$.caches.users").isEqualTo(2)
+			.jsonPath("$.caches.usersByLocation").isEqualTo(1)
+			.jsonPath("$.total").isEqualTo(3);
+		this.sql.drain();
+
+		this.http.delete().uri("/actuator/tagcache/user-1").exchange().expectStatus().isOk().expectBody()
+			.jsonPath("$.removed").isEqualTo(3);
+
+		user("/users/1");
+		assertThat(this.sql.drain()).as("dropped by the endpoint, user 1 reloads").hasSize(1);
+	}
+
+	@Test
+	void prometheusScrapesTheCacheMeters() {
+		user("/users/1");
+		this.http.get().uri("/actuator/prometheus").accept(MediaType.TEXT_PLAIN).exchange().expectStatus().isOk()
+			.expectBody(String.class)
+			.value((scrape) -> assertThat(scrape).contains("cache_gets_total{", "result=\"miss\"",
+					"tagcache_invalidations_total{", "tagcache_redis_operations_seconds_count{"));
+	}
+
+	private double count(String meter, String... tags) {
+		StringBuilder uri = new StringBuilder("/actuator/metrics/").append(meter);
+		for (int i = 0; i < tags.length; i++) {
+			uri.append((i == 0) ? "?" : "&").append("tag=").append(tags[i]);
+		}
+		Metric metric = this.http.get().uri(uri.toString()).exchange().expectStatus().isOk()
+			.expectBody(Metric.class).returnResult().getResponseBody();
+		return metric.measurements().stream().filter((measurement) -> measurement.statistic().equals("COUNT"))
+			.findFirst().orElseThrow().value();
+	}
+
+	/** The part of {@code /actuator/metrics/{name}} read here. */
+	record Metric(List<Measurement> measurements) {
+
+		record Measurement(String statistic, double value) {
+		}
+
 	}
 
 }

@@ -14,7 +14,8 @@ import static org.awaitility.Awaitility.await;
 
 /**
  * Redis is a cache, not a dependency: with the Redis server stopped, the sample answers every request
- * from the database, a change made meanwhile is not lost, and caching resumes when Redis is back.
+ * from the database and accepts changes; caching resumes when Redis is back (restarted empty). That
+ * invalidations made meanwhile are replayed on a Redis that kept its data is the engine's to test.
  */
 @TestPropertySource(properties = "tagcache.outage.cool-down=200ms")
 class RedisOutageHttpTests extends SampleHttpTest {
@@ -46,10 +47,10 @@ class RedisOutageHttpTests extends SampleHttpTest {
 		this.redis.restart();
 
 		await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+			assertThat(user("/users/1").mail()).isEqualTo("foo@rome");
 			this.sql.drain();
 			assertThat(user("/users/1").mail()).isEqualTo("foo@rome");
-			assertThat(user("/users/1").mail()).isEqualTo("foo@rome");
-			assertThat(this.sql.drain()).as("the second read is a hit again").hasSize(1);
+			assertThat(this.sql.drain()).as("a read right after another one is a hit again").isEmpty();
 		});
 	}
 
