@@ -10,6 +10,9 @@ import org.springframework.data.relational.core.mapping.Table;
  * A user, with its location embedded: the JSON of a user shows the location's name, so a cached user
  * carries both tags, {@code user-<id>} and {@code location-<locationId>}.
  *
+ * <p>{@code @Table} and {@code @Id} only tell Spring Data that {@link UserRepository} is a JDBC
+ * repository (Spring Data Redis is on the classpath too); the queries are written out.
+ *
  * @param id the id
  * @param mail the mail address; looked up case-insensitively
  * @param location the user's location, embedded

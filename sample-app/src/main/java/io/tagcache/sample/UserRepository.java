@@ -11,7 +11,8 @@ import org.springframework.data.repository.Repository;
 import org.springframework.transaction.annotation.Transactional;
 
 /**
- * Users, with their location joined in; the rows are mapped by {@link SampleApplication#rowMappers()}.
+ * Users, with their location joined in. A location is an aggregate of its own (many users share it), so
+ * every query is written out and its rows are mapped by {@link SampleApplication#rowMappers()}.
  */
 public interface UserRepository extends Repository<User, Long> {
 
