@@ -85,6 +85,16 @@ public interface TaggedCache extends Cache {
 	@Nullable ValueWrapper lookup(Object key, Type valueType);
 
 	/**
+	 * Look an entry up like {@link #lookup(Object, Type)}, without counting a hit or a miss: for a
+	 * loader that looks once more after it won the right to load the key (single flight), so that
+	 * one logical lookup is counted once.
+	 * @param key the key
+	 * @param valueType the type to read the value as
+	 * @return the wrapped value, or {@code null} on a miss
+	 */
+	@Nullable ValueWrapper recheck(Object key, Type valueType);
+
+	/**
 	 * Look an entry up without blocking, reading its value as the given type.
 	 * @param key the key
 	 * @param valueType the type to read the value as

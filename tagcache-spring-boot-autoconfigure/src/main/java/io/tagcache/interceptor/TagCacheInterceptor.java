@@ -193,7 +193,7 @@ public final class TagCacheInterceptor implements MethodInterceptor, BeanFactory
 		try {
 			Object result;
 			Object value;
-			ValueWrapper hit = lookup(operation, List.of(cache), key);
+			ValueWrapper hit = recheck(operation, cache, key);
 			if (hit != null) {
 				value = hit.get();
 				result = kind.wrap(value);
@@ -277,6 +277,17 @@ public final class TagCacheInterceptor implements MethodInterceptor, BeanFactory
 	}
 
 	/** The first hit of the caches, in order; an entry that cannot be read as the value type is a miss. */
+	/** The single-flight loader's second look, not counted again in the cache statistics. */
+	private @Nullable ValueWrapper recheck(TagCacheOperation.Cacheable operation, TaggedCache cache, Object key) {
+		try {
+			return cache.recheck(key, operation.valueType());
+		}
+		catch (IllegalStateException ex) {
+			unreadable(operation, cache, ex);
+			return null;
+		}
+	}
+
 	private @Nullable ValueWrapper lookup(TagCacheOperation.Cacheable operation, List<TaggedCache> caches,
 			Object key) {
 		for (TaggedCache cache : caches) {

@@ -137,6 +137,14 @@ public final class RedisTaggedCache implements TaggedCache {
 	}
 
 	@Override
+	public @Nullable ValueWrapper recheck(Object key, Type valueType) {
+		String redisKey = redisKey(key);
+		StoredEntry entry = this.guard.call("get", this.name, this.counters,
+				() -> this.writer.read(keyspaceOf(redisKey), redisKey), () -> null);
+		return (entry != null) ? toValue(entry, valueType) : null;
+	}
+
+	@Override
 	public CompletableFuture<@Nullable ValueWrapper> lookupAsync(Object key, Type valueType) {
 		return lookupEntryAsync(redisKey(key), valueType);
 	}
@@ -164,6 +172,10 @@ public final class RedisTaggedCache implements TaggedCache {
 			return null;
 		}
 		this.counters.hits.increment();
+		return toValue(entry, type);
+	}
+
+	private ValueWrapper toValue(StoredEntry entry, @Nullable Type type) {
 		if (entry.isNull()) {
 			return new SimpleValueWrapper(null);
 		}
@@ -192,7 +204,10 @@ public final class RedisTaggedCache implements TaggedCache {
 			// registration has stored it. Both are sent at once, one round trip.
 			CacheKeyspace keyspace = keyspaceOf(redisKey);
 			CompletableFuture<Long> fenceRead = readFenceAsync(keyspace);
-			ValueWrapper stored = lookupEntryAsync(redisKey, null).join();
+			StoredEntry entry = this.guard
+				.callAsync("get", this.name, this.counters, () -> this.writer.readAsync(keyspace, redisKey))
+				.join();
+			ValueWrapper stored = (entry != null) ? toValue(entry, null) : null;
 			if (stored != null) {
 				load.result.complete(stored.get());
 				return (T) stored.get();

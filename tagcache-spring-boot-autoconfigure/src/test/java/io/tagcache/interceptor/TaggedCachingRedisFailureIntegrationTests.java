@@ -2,12 +2,11 @@ package io.tagcache.interceptor;
 
 import java.time.Duration;
 
-import io.lettuce.core.ClientOptions;
-import io.lettuce.core.ClientOptions.DisconnectedBehavior;
 import io.tagcache.TaggedCacheManager;
 import io.tagcache.interceptor.TaggedCachingIntegrationTests.User;
 import io.tagcache.interceptor.TaggedCachingIntegrationTests.UserService;
 import io.tagcache.redis.RedisTaggedCacheManager;
+import io.tagcache.redis.TestCaches;
 import io.tagcache.redis.TypeAllowList;
 import io.tagcache.test.RedisServer;
 import org.awaitility.Awaitility;
@@ -16,8 +15,6 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.context.annotation.AnnotationConfigApplicationContext;
-import org.springframework.data.redis.connection.RedisStandaloneConfiguration;
-import org.springframework.data.redis.connection.lettuce.LettuceClientConfiguration;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -39,14 +36,7 @@ class TaggedCachingRedisFailureIntegrationTests {
 	@BeforeEach
 	void start() {
 		this.server = RedisServer.start();
-		LettuceClientConfiguration client = LettuceClientConfiguration.builder()
-			.commandTimeout(Duration.ofMillis(500))
-			.clientOptions(ClientOptions.builder().disconnectedBehavior(DisconnectedBehavior.REJECT_COMMANDS).build())
-			.build();
-		this.connectionFactory = new LettuceConnectionFactory(
-				new RedisStandaloneConfiguration(this.server.host(), this.server.port()), client);
-		this.connectionFactory.afterPropertiesSet();
-		this.connectionFactory.start();
+		this.connectionFactory = TestCaches.failFastConnectionFactory(this.server);
 		this.context = new AnnotationConfigApplicationContext();
 		this.context.registerBean(TaggedCacheManager.class, () -> RedisTaggedCacheManager
 			.builder(this.connectionFactory)

@@ -4,10 +4,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
-import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.ClientOptions.DisconnectedBehavior;
 import io.tagcache.TaggedCache;
 import io.tagcache.test.RedisServer;
 import io.tagcache.test.RedisTopology;
@@ -16,8 +14,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import org.springframework.data.redis.connection.RedisStandaloneConfiguration;
-import org.springframework.data.redis.connection.lettuce.LettuceClientConfiguration;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -41,15 +37,9 @@ class RedisFailureIntegrationTests {
 	@BeforeEach
 	void startRedis() {
 		this.server = RedisServer.start();
-		RedisStandaloneConfiguration standalone = new RedisStandaloneConfiguration(this.server.host(),
-				this.server.port());
-		LettuceClientConfiguration client = LettuceClientConfiguration.builder()
-			.commandTimeout(Duration.ofMillis(500))
-			.clientOptions(ClientOptions.builder().disconnectedBehavior(DisconnectedBehavior.REJECT_COMMANDS).build())
-			.build();
-		this.connectionFactory = new LettuceConnectionFactory(standalone, client);
-		this.connectionFactory.afterPropertiesSet();
-		this.connectionFactory.start();
+		// Paused Redis (5 s) must time out well within the pause, three times over (the failure
+		// threshold); 1 s still leaves room for a loaded machine.
+		this.connectionFactory = TestCaches.failFastConnectionFactory(this.server, Duration.ofSeconds(1));
 		this.manager = TestCaches.manager(this.connectionFactory,
 				builder -> builder.coolDown(Duration.ofMillis(200)).pendingInvalidationLimit(3));
 		this.cache = this.manager.getCache("users");
@@ -97,7 +87,7 @@ class RedisFailureIntegrationTests {
 	void anInvalidationIssuedWhileRedisIsUnreachableIsReplayedBeforeAnyRead() {
 		this.cache.put(1L, "old", List.of("user-1"));
 		this.cache.put(2L, "other", List.of("user-2"));
-		pauseRedis(Duration.ofSeconds(2));
+		pauseRedis(Duration.ofSeconds(5));
 		assertThat(this.manager.invalidate("user-1")).isZero();
 		assertThat(this.cache.get(1L, () -> "from the database")).isEqualTo("from the database");
 		assertThat(this.manager.getPendingInvalidations()).isEqualTo(1);
@@ -117,7 +107,7 @@ class RedisFailureIntegrationTests {
 		this.cache.put(1L, "tagged", List.of("user-1"));
 		this.cache.put(2L, "untagged", List.of());
 		other.put(1L, "in another cache", List.of());
-		pauseRedis(Duration.ofSeconds(2));
+		pauseRedis(Duration.ofSeconds(5));
 		for (int i = 0; i < 4; i++) {
 			this.cache.invalidateTags(List.of("user-" + i));
 		}

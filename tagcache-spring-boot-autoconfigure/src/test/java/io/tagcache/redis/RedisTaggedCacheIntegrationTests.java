@@ -164,6 +164,19 @@ class RedisTaggedCacheIntegrationTests {
 		assertThat(this.cache.get(7L).get()).isEqualTo(this.alice);
 	}
 
+	/**
+	 * The loader looks the key up once more after it won the right to load; that second look must
+	 * not count as another miss, or the miss rate of single-flight loads doubles.
+	 */
+	@Test
+	void aLoadCountsOneMiss() {
+		assertThat(this.cache.get(1L, () -> this.alice)).isEqualTo(this.alice);
+		assertThat(this.cache.getStatistics().getMisses()).isEqualTo(1);
+		assertThat(this.cache.getStatistics().getHits()).isZero();
+		assertThat(this.cache.get(1L, () -> this.alice)).isEqualTo(this.alice);
+		assertThat(this.cache.getStatistics().getHits()).isEqualTo(1);
+	}
+
 	@Test
 	void failingValueLoaderSurfacesAsValueRetrievalException() {
 		IllegalStateException failure = new IllegalStateException("database down");

@@ -45,13 +45,22 @@ public final class TestCaches {
 
 	/**
 	 * A started connection factory for a server of the test's own that fails fast once the server
-	 * is gone: commands are rejected while disconnected instead of queued, and time out after
-	 * 500 ms. The caller must {@link LettuceConnectionFactory#destroy() destroy} it.
+	 * is gone: commands are rejected while disconnected instead of queued. The command timeout (5 s)
+	 * only matters while Redis is up, so it is generous for a loaded machine. The caller must
+	 * {@link LettuceConnectionFactory#destroy() destroy} it.
 	 */
 	public static LettuceConnectionFactory failFastConnectionFactory(RedisServer server) {
+		return failFastConnectionFactory(server, Duration.ofSeconds(5));
+	}
+
+	/**
+	 * Like {@link #failFastConnectionFactory(RedisServer)}, with the given command timeout: for
+	 * tests that make Redis stop answering without disconnecting ({@code CLIENT PAUSE}).
+	 */
+	public static LettuceConnectionFactory failFastConnectionFactory(RedisServer server, Duration commandTimeout) {
 		RedisStandaloneConfiguration standalone = new RedisStandaloneConfiguration(server.host(), server.port());
 		LettuceClientConfiguration client = LettuceClientConfiguration.builder()
-			.commandTimeout(Duration.ofMillis(500))
+			.commandTimeout(commandTimeout)
 			.shutdownQuietPeriod(Duration.ZERO)
 			.clientOptions(ClientOptions.builder().disconnectedBehavior(DisconnectedBehavior.REJECT_COMMANDS).build())
 			.build();
