@@ -12,6 +12,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
 import java.util.function.Function;
 
 import io.lettuce.core.KeyScanCursor;
@@ -311,32 +312,24 @@ final class RedisTaggedCacheWriter {
 		byte[][] fenceKeys = { keyspace.generationKey(), keyspace.fenceKey() };
 		execute("clear", commands -> script(commands, TagCacheScript.FENCE_CACHE, ScriptOutputType.INTEGER, fenceKeys,
 				new byte[][] { retentionMicros() }));
-		long removed = 0;
-		for (List<String> page : scanPages(keyspace.entryPattern())) {
+		long[] removed = new long[1];
+		scan(keyspace.entryPattern(), "clear", page -> {
 			byte[][] args = new byte[1 + page.size()][];
 			args[0] = CacheKeyspace.bytes(keyspace.base());
 			for (int i = 0; i < page.size(); i++) {
-				args[1 + i] = CacheKeyspace.bytes(keyspace.keyOfEntry(page.get(i)));
+				args[1 + i] = CacheKeyspace.bytes(keyspace.keyOfEntry(new String(page.get(i), StandardCharsets.UTF_8)));
 			}
-			Long count = execute("clear", commands -> script(commands, TagCacheScript.REMOVE_ENTRIES, ScriptOutputType.INTEGER,
-					new byte[][] { keyspace.generationKey() }, args));
-			removed += count;
-		}
-		return removed;
+			removed[0] += this.<Long>execute("clear", commands -> script(commands, TagCacheScript.REMOVE_ENTRIES,
+					ScriptOutputType.INTEGER, new byte[][] { keyspace.generationKey() }, args));
+		});
+		return removed[0];
 	}
 
 	/** Count the keys matching a pattern with {@code SCAN}, without holding them in memory. */
 	long count(String pattern) {
-		ScanArgs args = ScanArgs.Builder.matches(pattern).limit(1000);
-		long count = 0;
-		KeyScanCursor<byte[]> cursor = null;
-		do {
-			ScanCursor from = (cursor != null) ? cursor : ScanCursor.INITIAL;
-			cursor = execute("count", commands -> commands.scan(from, args).toCompletableFuture());
-			count += cursor.getKeys().size();
-		}
-		while (!cursor.isFinished());
-		return count;
+		long[] count = new long[1];
+		scan(pattern, "count", page -> count[0] += page.size());
+		return count[0];
 	}
 
 	/** Count the live (not yet expired) entries in a tag's index: {@code ZCOUNT} from now on. */
@@ -375,22 +368,21 @@ final class RedisTaggedCacheWriter {
 	}
 
 	/**
-	 * Scan keys matching the pattern, a page ({@code COUNT 1000}) at a time; on a cluster, Lettuce
-	 * walks every master. Never {@code KEYS}, which blocks Redis for the whole keyspace.
+	 * Scan keys matching the pattern and hand them over a page ({@code COUNT 1000}) at a time,
+	 * holding no more than a page in memory; on a cluster, Lettuce walks every master. Never
+	 * {@code KEYS}, which blocks Redis for the whole keyspace.
 	 */
-	List<List<String>> scanPages(String pattern) {
-		List<List<String>> pages = new ArrayList<>();
+	private void scan(String pattern, String operation, Consumer<List<byte[]>> pages) {
 		ScanArgs args = ScanArgs.Builder.matches(pattern).limit(1000);
 		KeyScanCursor<byte[]> cursor = null;
 		do {
 			ScanCursor from = (cursor != null) ? cursor : ScanCursor.INITIAL;
-			cursor = execute("scan", commands -> commands.scan(from, args).toCompletableFuture());
+			cursor = execute(operation, commands -> commands.scan(from, args).toCompletableFuture());
 			if (!cursor.getKeys().isEmpty()) {
-				pages.add(cursor.getKeys().stream().map(key -> new String(key, StandardCharsets.UTF_8)).toList());
+				pages.accept(cursor.getKeys());
 			}
 		}
 		while (!cursor.isFinished());
-		return pages;
 	}
 
 	private <T> CompletableFuture<T> script(RedisClusterAsyncCommands<byte[], byte[]> commands, TagCacheScript script,
