@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole benchmark suite (about 15 minutes on 2 cores) and writes every result to
 # benchmarks/target/results/: JMH JSON and text per run, invalidation.csv, redis-cost.txt,
-# machine.txt and summary.md (the tables of BENCHMARKS.md).
+# interleaved.md, machine.txt and summary.md (the tables of BENCHMARKS.md).
 #
 #   bash benchmarks/run-benchmarks.sh            # waits (up to 20 min) for a quiet machine first
 #   NO_WAIT=1 bash benchmarks/run-benchmarks.sh  # runs at once
@@ -14,6 +14,8 @@ cd "$(dirname "$0")/.."
 OUT=benchmarks/target/results
 JMH=${JMH:-"-f 1 -wi 2 -i 3 -w 2s -r 3s"}
 SINGLE_SHOT=${SINGLE_SHOT:-"-f 1 -wi 1 -i 3"}
+# 8 threads on 2 cores leave the JIT little CPU: the annotated paths need a longer warm-up there
+JMH8=${JMH8:-"-f 1 -wi 4 -i 3 -w 3s -r 3s"}
 
 if [ -z "${NO_WAIT:-}" ]; then
   for _ in $(seq 1 40); do
@@ -35,7 +37,7 @@ rm -rf "$OUT" && mkdir -p "$OUT"
   echo "memory: $(free -h | awk '/^Mem:/ { print $2 }')"
   echo "java: $(java -version 2>&1 | head -1)"
   echo "redis: $(redis-server --version)"
-  echo "jmh settings: $JMH (single-shot: $SINGLE_SHOT)"
+  echo "jmh settings: $JMH (8 threads: $JMH8; single-shot: $SINGLE_SHOT)"
   echo "load before: $(uptime)"
 } > "$OUT/machine.txt"
 cat "$OUT/machine.txt"
@@ -48,13 +50,21 @@ run() {
 }
 
 run hit-t1 HitBenchmark -t 1 -bm sample -tu us -prof gc $JMH
-run hit-t8 HitBenchmark -t 8 -bm thrpt -tu s -prof gc $JMH
+run hit-t8 HitBenchmark -t 8 -bm thrpt -tu s -prof gc $JMH8
 run put-t1 PutBenchmark -t 1 -bm sample -tu us -prof gc $JMH
-run put-t8 PutBenchmark -t 8 -bm thrpt -tu s $JMH
+# deferred puts are left out at 8 threads: their backlog grows without bound and the fork runs out of heap
+run put-t8 PutBenchmark -t 8 -bm thrpt -tu s -e springPutDeferred $JMH8
 run tags-t1 TagExtractionBenchmark -t 1 -prof gc $JMH
 run tags-t8 TagExtractionBenchmark -t 8 -prof gc $JMH
 run invalidation-t1 InvalidationBenchmark -t 1 $SINGLE_SHOT
 run invalidation-t8 InvalidationBenchmark -t 8 -p size=1,100,10000 $SINGLE_SHOT
+# where the CPU of a hit goes at 8 threads (Java Flight Recorder, summarized per step)
+for b in tagcacheAnnotation springDataRedisAnnotation rawGet; do
+  run "jfr-$b" "HitBenchmark.$b\$" -t 8 -bm thrpt -tu s -prof "jfr:dir=$OUT/jfr-$b" $JMH8
+  java -cp "$JAR" io.tagcache.benchmarks.JfrSummary "$(find "$OUT/jfr-$b" -name '*.jfr' | head -1)" > "$OUT/jfr-$b.md"
+done
+echo "== InterleavedComparison (load: $(cut -d' ' -f1-3 /proc/loadavg))" | tee -a "$OUT/load.txt"
+java -Xms1g -Xmx1g -cp "$JAR" io.tagcache.benchmarks.InterleavedComparison > "$OUT/interleaved.log" 2>&1
 echo "== RedisCostReport (load: $(cut -d' ' -f1-3 /proc/loadavg))" | tee -a "$OUT/load.txt"
 java -cp "$JAR" io.tagcache.benchmarks.RedisCostReport > "$OUT/redis-cost.log" 2>&1
 echo "load after: $(uptime)" >> "$OUT/machine.txt"

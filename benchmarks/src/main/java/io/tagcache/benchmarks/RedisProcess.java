@@ -34,10 +34,15 @@ public final class RedisProcess implements AutoCloseable {
 
 	private final int port;
 
+	/** Stops the server when the JVM exits without {@link #close()} (a failed set-up, a killed run). */
+	private final Thread shutdownHook;
+
 	private RedisProcess(Process process, Path directory, int port) {
 		this.process = process;
 		this.directory = directory;
 		this.port = port;
+		this.shutdownHook = new Thread(process::destroyForcibly, "redis-server-" + port + "-stopper");
+		Runtime.getRuntime().addShutdownHook(this.shutdownHook);
 	}
 
 	/**
@@ -106,6 +111,12 @@ public final class RedisProcess implements AutoCloseable {
 	/** Stop the process this object started (and only it), and delete its directory. */
 	@Override
 	public void close() {
+		try {
+			Runtime.getRuntime().removeShutdownHook(this.shutdownHook);
+		}
+		catch (IllegalStateException ex) {
+			// the JVM is shutting down: the hook stops the server
+		}
 		this.process.destroy();
 		try {
 			if (!this.process.waitFor(10, TimeUnit.SECONDS)) {
