@@ -1,0 +1,205 @@
+package io.tagcache.benchmarks;
+
+import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.LongConsumer;
+
+/**
+ * The hit and put comparisons of {@link HitBenchmark} and {@link PutBenchmark}, interleaved: every
+ * variant runs in short turns, round after round, in one JVM on one Redis, so that whatever else the
+ * machine does in the meantime hits all of them alike. On a shared 2-core machine this makes the
+ * ratios far steadier than consecutive JMH forks, whose neighbours' load differs from fork to fork;
+ * the JMH runs remain the reference for absolute figures and allocation.
+ * <ul>
+ * <li>1 thread: 40 rounds of 500 calls per variant; every call's latency is kept; p50, p99 and mean.</li>
+ * <li>8 threads: 12 rounds of 400 ms per variant, all 8 threads calling; calls per second.</li>
+ * </ul>
+ * Variants as in the JMH classes; every hit variant reads keys drawn from the same Zipf sequence.
+ *
+ * <p>Run:
+ * <pre>
+ * mvn -q -Pbenchmarks -pl benchmarks -am package -DskipTests
+ * java -Xms1g -Xmx1g -cp benchmarks/target/benchmarks.jar io.tagcache.benchmarks.InterleavedComparison
+ * </pre>
+ */
+public final class InterleavedComparison {
+
+	private static final int USERS = 10_000;
+
+	private static final int ROUNDS = 40;
+
+	private static final int CALLS_PER_TURN = 500;
+
+	private static final int THREADED_ROUNDS = 12;
+
+	private static final long TURN_MILLIS = 400;
+
+	private static final int THREADS = 8;
+
+	private final StringBuilder report = new StringBuilder();
+
+	public static void main(String[] args) throws Exception {
+		new InterleavedComparison().run();
+	}
+
+	private void print(String format, Object... args) {
+		String line = String.format(Locale.ROOT, format, args);
+		System.out.println(line);
+		this.report.append(line).append(System.lineSeparator());
+	}
+
+	private void run() throws Exception {
+		try (RedisProcess redis = RedisProcess.start(); CacheStacks stacks = new CacheStacks(redis)) {
+			stacks.fill(USERS);
+			long[] ids = new Zipf(USERS, 0.99, 45).draw(1 << 16, 1);
+			User[] users = new User[USERS + 1];
+			List<List<String>> tags = new ArrayList<>();
+			tags.add(List.of());
+			for (int id = 1; id <= USERS; id++) {
+				users[id] = User.of(id);
+				tags.add(CacheStacks.tags(id));
+			}
+			var raw = stacks.raw.sync();
+			Map<String, LongConsumer> hits = new LinkedHashMap<>();
+			hits.put("rawGet", id -> raw.get(CacheStacks.rawKey(id)));
+			hits.put("rawGetAndDecode", id -> stacks.mapper.readValue(raw.get(CacheStacks.rawKey(id)), User.class));
+			hits.put("tagcacheLookup", id -> stacks.tagcache.get(id, User.class));
+			hits.put("tagcacheAnnotation", id -> stacks.tagged.user(id));
+			hits.put("springDataRedisAnnotation", id -> stacks.spring.userImmediate(id));
+			Map<String, LongConsumer> puts = new LinkedHashMap<>();
+			puts.put("springPutImmediate", id -> stacks.springImmediate.put(id, users[(int) id]));
+			puts.put("tagcachePut", id -> stacks.tagcache.put(id, users[(int) id], tags.get((int) id)));
+			Map<String, LongConsumer> all = new LinkedHashMap<>(hits);
+			all.putAll(puts);
+			// warm-up: JIT every path
+			for (LongConsumer variant : all.values()) {
+				for (int i = 0; i < 20_000; i++) {
+					variant.accept(ids[i & 0xFFFF]);
+				}
+			}
+			print("## Interleaved comparison (one JVM, one Redis, variants in turns)%n");
+			oneThread(hits, ids, "rawGet", "Hits, 1 thread");
+			oneThread(puts, ids, "springPutImmediate", "Puts, 1 thread");
+			threaded(hits, ids, "rawGet", "springDataRedisAnnotation", "Hits, 8 threads");
+			threaded(puts, ids, "springPutImmediate", null, "Puts, 8 threads");
+			if (stacks.tagged.loads() != 0 || stacks.spring.loads() != 0) {
+				throw new IllegalStateException("a hit variant missed the cache");
+			}
+		}
+		Files.writeString(RedisStats.resultsDirectory().resolve("interleaved.md"), this.report);
+	}
+
+	private void oneThread(Map<String, LongConsumer> variants, long[] ids, String baseline, String title) {
+		Map<String, long[]> latencies = new LinkedHashMap<>();
+		variants.keySet().forEach(name -> latencies.put(name, new long[ROUNDS * CALLS_PER_TURN]));
+		List<String> names = new ArrayList<>(variants.keySet());
+		int cursor = 0;
+		for (int round = 0; round < ROUNDS; round++) {
+			for (int v = 0; v < names.size(); v++) {
+				String name = names.get((v + round) % names.size());
+				LongConsumer variant = variants.get(name);
+				long[] samples = latencies.get(name);
+				for (int i = 0; i < CALLS_PER_TURN; i++) {
+					long id = ids[cursor++ & 0xFFFF];
+					long started = System.nanoTime();
+					variant.accept(id);
+					samples[round * CALLS_PER_TURN + i] = System.nanoTime() - started;
+				}
+			}
+		}
+		latencies.values().forEach(Arrays::sort);
+		long[] base = latencies.get(baseline);
+		print("### %s (%,d calls per variant)%n", title, ROUNDS * CALLS_PER_TURN);
+		print("| Variant | p50 us | p99 us | mean us | p50 / %s | p99 / %s | mean / %s |", baseline, baseline, baseline);
+		print("|---|---|---|---|---|---|---|");
+		for (Map.Entry<String, long[]> entry : latencies.entrySet()) {
+			long[] s = entry.getValue();
+			print("| %s | %.1f | %.1f | %.1f | %.2fx | %.2fx | %.2fx |", entry.getKey(), p(s, 0.50) / 1e3, p(s, 0.99) / 1e3,
+					mean(s) / 1e3, p(s, 0.50) / p(base, 0.50), p(s, 0.99) / p(base, 0.99), mean(s) / mean(base));
+		}
+		print("");
+	}
+
+	private void threaded(Map<String, LongConsumer> variants, long[] ids, String baseline, String second, String title)
+			throws Exception {
+		Map<String, long[]> counts = new LinkedHashMap<>();
+		variants.keySet().forEach(name -> counts.put(name, new long[2]));
+		List<String> names = new ArrayList<>(variants.keySet());
+		ExecutorService pool = Executors.newFixedThreadPool(THREADS);
+		try {
+			for (int round = 0; round < THREADED_ROUNDS; round++) {
+				for (int v = 0; v < names.size(); v++) {
+					String name = names.get((v + round) % names.size());
+					long[] done = turn(pool, variants.get(name), ids);
+					counts.get(name)[0] += done[0];
+					counts.get(name)[1] += done[1];
+				}
+			}
+		}
+		finally {
+			pool.shutdown();
+		}
+		double base = rate(counts.get(baseline));
+		print("### %s (%d turns of %d ms per variant)%n", title, THREADED_ROUNDS, TURN_MILLIS);
+		print("| Variant | calls/s | / %s |%s", baseline, (second != null) ? " / " + second + " |" : "");
+		print("|---|---|---|%s", (second != null) ? "---|" : "");
+		for (Map.Entry<String, long[]> entry : counts.entrySet()) {
+			double rate = rate(entry.getValue());
+			print("| %s | %,.0f | %.2fx |%s", entry.getKey(), rate, rate / base,
+					(second != null) ? String.format(Locale.ROOT, " %.2fx |", rate / rate(counts.get(second))) : "");
+		}
+		print("");
+	}
+
+	/** One turn: every thread calls the variant until the turn ends; returns {calls, nanos}. */
+	private static long[] turn(ExecutorService pool, LongConsumer variant, long[] ids) throws Exception {
+		AtomicBoolean running = new AtomicBoolean(true);
+		CyclicBarrier start = new CyclicBarrier(THREADS + 1);
+		List<Future<Long>> results = new ArrayList<>();
+		for (int t = 0; t < THREADS; t++) {
+			int offset = t * 7919;
+			results.add(pool.submit(() -> {
+				start.await();
+				long calls = 0;
+				int cursor = offset;
+				while (running.get()) {
+					variant.accept(ids[cursor++ & 0xFFFF]);
+					calls++;
+				}
+				return calls;
+			}));
+		}
+		start.await();
+		long started = System.nanoTime();
+		Thread.sleep(TURN_MILLIS);
+		running.set(false);
+		long calls = 0;
+		for (Future<Long> result : results) {
+			calls += result.get();
+		}
+		return new long[] { calls, System.nanoTime() - started };
+	}
+
+	private static double rate(long[] counts) {
+		return counts[0] * 1e9 / counts[1];
+	}
+
+	private static double p(long[] sorted, double quantile) {
+		return sorted[Math.min(sorted.length - 1, (int) Math.ceil(sorted.length * quantile) - 1)];
+	}
+
+	private static double mean(long[] samples) {
+		return Arrays.stream(samples).average().orElse(0);
+	}
+
+}
