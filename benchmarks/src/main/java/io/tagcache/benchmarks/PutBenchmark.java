@@ -101,7 +101,7 @@ public class PutBenchmark {
 	@Benchmark
 	public boolean tagcacheFencedPut(KeyCursor cursor) {
 		int id = (int) cursor.next(this.ids);
-		long fence = this.stacks.tagcache.readFence();
+		long fence = this.stacks.tagcache.readFence(id);
 		return this.stacks.tagcache.putFenced(id, this.users[id], this.tags[id], null, fence);
 	}
 
