@@ -59,8 +59,9 @@ run tags-t8 TagExtractionBenchmark -t 8 -prof gc $JMH
 run invalidation-t1 InvalidationBenchmark -t 1 $SINGLE_SHOT
 run invalidation-t8 InvalidationBenchmark -t 8 -p size=1,100,10000 $SINGLE_SHOT
 # where the CPU of a hit goes at 8 threads (Java Flight Recorder, summarized per step)
-for b in tagcacheAnnotation springDataRedisAnnotation rawGet; do
-  run "jfr-$b" "HitBenchmark.$b\$" -t 8 -bm thrpt -tu s -prof "jfr:dir=$OUT/jfr-$b" $JMH8
+for b in tagcacheAnnotation springDataRedisAnnotation; do
+  run "jfr-$b" "HitBenchmark.$b\$" -t 8 -bm thrpt -tu s \
+    -prof "jfr:dir=$OUT/jfr-$b;configName=$PWD/benchmarks/jfr/execution-sampling.jfc" $JMH8
   java -cp "$JAR" io.tagcache.benchmarks.JfrSummary "$(find "$OUT/jfr-$b" -name '*.jfr' | head -1)" > "$OUT/jfr-$b.md"
 done
 echo "== InterleavedComparison (load: $(cut -d' ' -f1-3 /proc/loadavg))" | tee -a "$OUT/load.txt"

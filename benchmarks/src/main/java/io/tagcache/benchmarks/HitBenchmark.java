@@ -42,7 +42,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * <pre>
  * mvn -q -Pbenchmarks -pl benchmarks -am package -DskipTests
  * java -jar benchmarks/target/benchmarks.jar HitBenchmark -t 1 -bm sample -tu us
- * java -jar benchmarks/target/benchmarks.jar HitBenchmark -t 8 -bm thrpt -tu s
+ * java -jar benchmarks/target/benchmarks.jar HitBenchmark -t 8 -bm thrpt -tu s -wi 4 -w 3s
  * </pre>
  */
 @State(Scope.Benchmark)

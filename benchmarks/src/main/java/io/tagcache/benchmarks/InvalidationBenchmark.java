@@ -56,6 +56,7 @@ import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactor
  * mvn -q -Pbenchmarks -pl benchmarks -am package -DskipTests
  * java -jar benchmarks/target/benchmarks.jar InvalidationBenchmark -t 1
  * java -jar benchmarks/target/benchmarks.jar InvalidationBenchmark -t 8 -p size=1,100,10000
+ * java -jar benchmarks/target/benchmarks.jar InvalidationBenchmark -t 1 -p size=10000 -p otherTags=0,2
  * </pre>
  */
 @State(Scope.Benchmark)
@@ -69,6 +70,13 @@ public class InvalidationBenchmark {
 
 	@Param({ "1", "100", "10000", "100000" })
 	public int size;
+
+	/**
+	 * How many tags each entry carries besides the invalidated one: 2 ({@code user-<key>} and
+	 * {@code loc-<n>}, the default), or 0 to measure what unlinking them costs.
+	 */
+	@Param({ "2" })
+	public int otherTags;
 
 	private RedisProcess redis;
 
@@ -166,7 +174,8 @@ public class InvalidationBenchmark {
 	private void fill(String tag, String keyPrefix) {
 		CacheStacks.parallel(this.size, Math.max(1, 8 / this.threads), n -> {
 			String key = keyPrefix + n;
-			this.cache.put(key, User.of(n), List.of(tag, "user-" + key, "loc-" + (n % User.LOCATIONS)));
+			this.cache.put(key, User.of(n), (this.otherTags == 0) ? List.of(tag)
+					: List.of(tag, "user-" + key, "loc-" + (n % User.LOCATIONS)));
 		});
 	}
 
@@ -195,7 +204,7 @@ public class InvalidationBenchmark {
 				(to - from) / 1e6, probed.gets(), probed.maxNanos() / 1e6, probed.p999Nanos() / 1e6, over2ms, maxScript,
 				scripts.calls(), scripts.usecPerCall(), gcMillis);
 		System.out.println();
-		System.out.println("[invalidation] " + iteration.getType() + " threads,size,windowMs,probeGets,probeMaxMs,"
+		System.out.println("[invalidation] otherTags=" + this.otherTags + " " + iteration.getType() + " threads,size,windowMs,probeGets,probeMaxMs,"
 				+ "probeP999Ms,scriptsOver2ms,maxScriptUs(>=" + RedisProcess.SLOWLOG_MICROS
 				+ " us logged),scripts,usecPerScript,gcMsInWindow = " + line);
 		if (iteration.getType() == IterationType.MEASUREMENT) {

@@ -20,8 +20,9 @@ import jdk.jfr.consumer.RecordingFile;
  *
  * <p>Run:
  * <pre>
- * java -jar benchmarks/target/benchmarks.jar 'HitBenchmark.tagcacheAnnotation' -t 8 -bm thrpt -prof jfr
- * java -cp benchmarks/target/benchmarks.jar io.tagcache.benchmarks.JfrSummary path/to/profile.jfr
+ * java -jar benchmarks/target/benchmarks.jar 'HitBenchmark.tagcacheAnnotation$' -t 8 -bm thrpt -wi 4 -w 3s \
+ *     -prof "jfr:dir=target/jfr;configName=$PWD/benchmarks/jfr/execution-sampling.jfc"
+ * java -cp benchmarks/target/benchmarks.jar io.tagcache.benchmarks.JfrSummary target/jfr/*&#47;profile.jfr
  * </pre>
  */
 public final class JfrSummary {
@@ -40,7 +41,8 @@ public final class JfrSummary {
 		STEPS.put("Jackson (read or write)", List.of("tools.jackson."));
 		STEPS.put("Cache key to String (tagcache CacheKeyConverter)", List.of("io.tagcache.redis.CacheKeyConverter."));
 		STEPS.put("Cache key to String (spring-data-redis RedisCache.createCacheKey/convertKey)", List.of("RedisCache.createCacheKey", "RedisCache.convertKey"));
-		STEPS.put("Outage guard", List.of("io.tagcache.redis.RedisOutageGuard."));
+		STEPS.put("Engine read through the outage guard (the whole Redis round trip and decode)", List.of("io.tagcache.redis.RedisOutageGuard.call"));
+		STEPS.put("Jackson record creator (MethodHandle.invokeWithArguments)", List.of("java.lang.invoke.MethodHandle.invokeWithArguments"));
 		STEPS.put("Netty/Lettuce I/O (event loop)", List.of("io.netty.channel.", "io.lettuce.core.protocol.CommandHandler"));
 	}
 

@@ -35,13 +35,15 @@ import org.openjdk.jmh.annotations.Warmup;
  * {@code @Cacheable}: {@code GET} (miss), method, {@code SET}.</li>
  * </ul>
  * Puts overwrite the 10,000 users with Zipf-drawn keys (s = 0.99, drawn up front); misses use fresh
- * ids from a counter. Each pair runs on the same Redis build and settings.
+ * ids from a counter. Each pair runs on the same Redis build and settings. Deferred puts return before
+ * Redis answers; at 8 threads their backlog grows without bound (the fork ran out of heap), hence
+ * {@code -e springPutDeferred} there.
  *
  * <p>Run:
  * <pre>
  * mvn -q -Pbenchmarks -pl benchmarks -am package -DskipTests
  * java -jar benchmarks/target/benchmarks.jar PutBenchmark -t 1 -bm sample -tu us
- * java -jar benchmarks/target/benchmarks.jar PutBenchmark -t 8 -bm thrpt -tu s
+ * java -jar benchmarks/target/benchmarks.jar PutBenchmark -t 8 -bm thrpt -tu s -wi 4 -w 3s -e springPutDeferred
  * </pre>
  */
 @State(Scope.Benchmark)

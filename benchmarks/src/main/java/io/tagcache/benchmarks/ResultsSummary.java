@@ -37,7 +37,11 @@ public final class ResultsSummary {
 		summary.tagExtraction();
 		summary.invalidation();
 		System.out.println();
-		System.out.println("## Goals");
+		System.out.println("## Goals, judged on these JMH runs");
+		System.out.println();
+		System.out.println("JMH runs each variant in its own fork, one after the other: on a shared machine their ratios carry the "
+				+ "load differences between forks. `InterleavedComparison` (interleaved.md) measures the hit and put ratios "
+				+ "with all variants in turns; BENCHMARKS.md judges those goals on it.");
 		System.out.println();
 		System.out.println("| Goal | Achieved | Met |");
 		System.out.println("|---|---|---|");
