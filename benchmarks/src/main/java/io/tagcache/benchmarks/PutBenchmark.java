@@ -25,7 +25,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * <ul>
  * <li>{@link #tagcachePut} - {@code TaggedCache.put(key, user, 3 tags)}: one {@code EVALSHA} of the
  * put script (value, tag list and 3 index records in one step);</li>
- * <li>{@link #tagcacheFencedPut} - what a miss stores: {@code readFence()} then
+ * <li>{@link #tagcacheFencedPut} - what a miss stores: {@code readFence(key)} then
  * {@code putFenced(...)}, two round trips;</li>
  * <li>{@link #springPutImmediate} / {@link #springPutDeferred} - {@code RedisCache.put}: one
  * {@code SET ... PX}, awaited or not;</li>
