@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the whole benchmark suite (about 15 minutes on 2 cores) and writes every result to
+# Runs the whole benchmark suite (about 20 minutes on 2 cores) and writes every result to
 # benchmarks/target/results/: JMH JSON and text per run, invalidation.csv, redis-cost.txt,
 # interleaved.md, machine.txt and summary.md (the tables of BENCHMARKS.md).
 #
