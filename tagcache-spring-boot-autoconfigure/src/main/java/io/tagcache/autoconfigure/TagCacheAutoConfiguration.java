@@ -94,6 +94,8 @@ public final class TagCacheAutoConfiguration {
 				() -> builder.fenceRetention(properties.getFenceRetention()));
 		property("tagcache.inline-invalidation-limit", properties.getInlineInvalidationLimit(),
 				() -> builder.inlineInvalidationLimit(properties.getInlineInvalidationLimit()));
+		property("tagcache.drain-budget", properties.getDrainBudget(),
+				() -> builder.drainBudget(properties.getDrainBudget()));
 		TagCacheProperties.Outage outage = properties.getOutage();
 		property("tagcache.outage.failure-threshold", outage.getFailureThreshold(),
 				() -> builder.failureThreshold(outage.getFailureThreshold()));

@@ -58,9 +58,15 @@ public class TagCacheProperties {
 
 	/**
 	 * Largest number of entries one invalidation script removes; larger tags are detached
-	 * atomically and drained in chunks of this size.
+	 * atomically and drained by scripts bounded by the drain budget.
 	 */
 	private int inlineInvalidationLimit = 200;
+
+	/**
+	 * Redis time after which one drain script of a large tag stops (it then ends within about
+	 * one more group of 32 entries); Redis serves other clients between two drain scripts.
+	 */
+	private Duration drainBudget = Duration.ofMillis(1);
 
 	/**
 	 * Caches created at start-up, by name, with their own settings.
@@ -134,6 +140,14 @@ public class TagCacheProperties {
 
 	public void setInlineInvalidationLimit(int inlineInvalidationLimit) {
 		this.inlineInvalidationLimit = inlineInvalidationLimit;
+	}
+
+	public Duration getDrainBudget() {
+		return this.drainBudget;
+	}
+
+	public void setDrainBudget(Duration drainBudget) {
+		this.drainBudget = drainBudget;
 	}
 
 	public Map<String, Cache> getCaches() {

@@ -54,17 +54,19 @@ final class JsonValueSerializer {
 		}
 	}
 
-	Object deserialize(byte[] json, Type type, String cacheName) {
-		return read(json, this.mapper.getTypeFactory().constructType(type), cacheName);
+	/** Read the JSON in {@code length} bytes of {@code source} from {@code offset} as the given type. */
+	Object deserialize(byte[] source, int offset, int length, Type type, String cacheName) {
+		return read(source, offset, length, this.mapper.getTypeFactory().constructType(type), cacheName);
 	}
 
-	Object deserialize(byte[] json, String typeHint, String cacheName) {
-		return read(json, resolve(typeHint, cacheName), cacheName);
+	/** Read the JSON in {@code length} bytes of {@code source} from {@code offset} as its type hint says. */
+	Object deserialize(byte[] source, int offset, int length, String typeHint, String cacheName) {
+		return read(source, offset, length, resolve(typeHint, cacheName), cacheName);
 	}
 
-	private Object read(byte[] json, JavaType type, String cacheName) {
+	private Object read(byte[] source, int offset, int length, JavaType type, String cacheName) {
 		try {
-			return this.mapper.readValue(json, type);
+			return this.mapper.readValue(source, offset, length, type);
 		}
 		catch (JacksonException ex) {
 			throw new IllegalStateException("Cannot read the entry of cache '" + cacheName + "' as " + type.toCanonical()

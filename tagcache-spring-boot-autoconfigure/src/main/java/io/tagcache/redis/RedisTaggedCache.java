@@ -179,8 +179,10 @@ public final class RedisTaggedCache implements TaggedCache {
 		if (entry.isNull()) {
 			return new SimpleValueWrapper(null);
 		}
-		Object value = (type != null) ? this.serializer.deserialize(entry.value(), type, this.name)
-				: this.serializer.deserialize(entry.value(), entry.typeHint(), this.name);
+		Object value = (type != null)
+				? this.serializer.deserialize(entry.bytes(), entry.valueOffset(), entry.valueLength(), type, this.name)
+				: this.serializer.deserialize(entry.bytes(), entry.valueOffset(), entry.valueLength(), entry.typeHint(),
+						this.name);
 		return new SimpleValueWrapper(value);
 	}
 

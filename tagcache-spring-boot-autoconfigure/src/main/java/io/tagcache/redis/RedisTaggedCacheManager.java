@@ -66,7 +66,7 @@ public final class RedisTaggedCacheManager implements TaggedCacheManager {
 		this.defaults = builder.defaults;
 		this.createOnMissingCache = builder.createOnMissingCache;
 		this.writer = new RedisTaggedCacheWriter(builder.connectionFactory, builder.fenceRetention,
-				builder.inlineInvalidationLimit, builder.inlineInvalidationLimit, compose(builder.operationListeners));
+				builder.inlineInvalidationLimit, builder.drainBudget, compose(builder.operationListeners));
 		this.guard = new RedisOutageGuard(builder.failureThreshold, builder.coolDown, builder.pendingInvalidationLimit,
 				System::nanoTime);
 		this.guard.setOverflowRecovery(this::clearAfterOverflow);
@@ -325,6 +325,8 @@ public final class RedisTaggedCacheManager implements TaggedCacheManager {
 
 		private int inlineInvalidationLimit = 200;
 
+		private Duration drainBudget = Duration.ofMillis(1);
+
 		private int failureThreshold = 3;
 
 		private Duration coolDown = Duration.ofSeconds(5);
@@ -443,15 +445,30 @@ public final class RedisTaggedCacheManager implements TaggedCacheManager {
 
 		/**
 		 * Set how many entries one invalidation script removes inline (default 200). A tag with
-		 * more entries is detached atomically and drained in chunks of this size, so that no script
-		 * holds Redis for long: removing an entry with two tags costs Redis about 5 to 7 us on a
-		 * 2-core machine, so 200 entries keep a script near 1 to 1.5 ms.
+		 * more entries is detached atomically and drained in chunks (see {@link #drainBudget}), so
+		 * that no script holds Redis for long: removing an entry with two tags costs Redis about 3
+		 * to 4 us on a 2-core machine, so 200 entries keep the script under a millisecond.
 		 * @param limit a positive number of entries
 		 * @return this builder
 		 */
 		public Builder inlineInvalidationLimit(int limit) {
 			Assert.isTrue(limit > 0, () -> "Inline invalidation limit must be positive, was " + limit);
 			this.inlineInvalidationLimit = limit;
+			return this;
+		}
+
+		/**
+		 * Set the Redis time one drain script may take (default 1 ms). A tag too large to remove
+		 * inline is drained by scripts that each remove entries in groups of 32 until this much
+		 * server time has passed (or 2,000 entries are gone), so a script ends within about the
+		 * budget plus one group whatever an entry costs, and Redis serves other clients in between.
+		 * @param budget a positive duration of at least one microsecond
+		 * @return this builder
+		 */
+		public Builder drainBudget(Duration budget) {
+			Assert.notNull(budget, "Drain budget must not be null");
+			Assert.isTrue(budget.toNanos() >= 1000, () -> "Drain budget must be at least 1us, was " + budget);
+			this.drainBudget = budget;
 			return this;
 		}
 

@@ -16,7 +16,6 @@ import java.util.function.Consumer;
 import java.util.function.Function;
 
 import io.lettuce.core.KeyScanCursor;
-import io.lettuce.core.KeyValue;
 import io.lettuce.core.Range;
 import io.lettuce.core.RedisNoScriptException;
 import io.lettuce.core.ScanArgs;
@@ -37,9 +36,10 @@ import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactor
  * Byte-level access to Redis for tagged caches; the only class that talks to Redis and the owner
  * of the Lua scripts.
  *
- * <p>Design: a hit is one plain {@code HMGET} of the entry hash, no script, so it costs Redis what a
- * {@code GET} costs. Everything that must stay consistent runs as one script on the cache's hash
- * slot: a put writes the value, its tag list and every tag-index record, and checks the fence; an
+ * <p>Design: a hit is one plain {@code GET} of the entry string (a header line with the type hint
+ * and tags, then the value; see {@link StoredEntry}), no script, so it costs Redis what any cache
+ * read costs. Everything that must stay consistent runs as one script on the cache's hash slot: a
+ * put writes the value, its tag list and every tag-index record, and checks the fence; an
  * invalidation removes entries, their index records and the tag index, and raises the fence.
  * Scripts run with {@code EVALSHA}; Lettuce does not recover from {@code NOSCRIPT} (after a
  * restart or {@code SCRIPT FLUSH}), so each call falls back once to {@code EVAL} with the source,
@@ -55,13 +55,12 @@ import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactor
  */
 final class RedisTaggedCacheWriter {
 
-	private static final byte[] VALUE_FIELD = CacheKeyspace.bytes("v");
-
-	private static final byte[] HINT_FIELD = CacheKeyspace.bytes("m");
-
 	private static final byte[] EMPTY = new byte[0];
 
 	private static final byte[] ONE = CacheKeyspace.bytes("1");
+
+	/** Most entries one drain call removes, whatever its time budget. */
+	private static final int DRAIN_CHUNK_LIMIT = 2000;
 
 	private final LettuceConnectionFactory connectionFactory;
 
@@ -71,30 +70,102 @@ final class RedisTaggedCacheWriter {
 
 	private final int inlineInvalidationLimit;
 
-	private final int drainChunkSize;
+	private final long drainBudgetMicros;
 
 	private final RedisOperationListener listener;
 
+	private volatile @Nullable RedisClusterAsyncCommands<byte[], byte[]> sharedCommands;
+
 	RedisTaggedCacheWriter(LettuceConnectionFactory connectionFactory, Duration fenceRetention,
-			int inlineInvalidationLimit, int drainChunkSize, RedisOperationListener listener) {
+			int inlineInvalidationLimit, Duration drainBudget, RedisOperationListener listener) {
 		this.listener = listener;
 		this.connectionFactory = connectionFactory;
 		this.timeout = connectionFactory.getClientConfiguration().getCommandTimeout();
 		this.fenceRetention = fenceRetention;
 		this.inlineInvalidationLimit = inlineInvalidationLimit;
-		this.drainChunkSize = drainChunkSize;
+		this.drainBudgetMicros = Math.max(1, drainBudget.toNanos() / 1000);
 	}
 
-	/** An entry as stored: the serialized value and its type hint ({@code ""} for a null value). */
-	record StoredEntry(byte[] value, String typeHint) {
+	/**
+	 * An entry as stored in its Redis string: a header line, then the serialized value. The header is
+	 * {@code '0'} (the entry expires) or {@code '1'} (it never does), the type hint ({@code ""} for a
+	 * null value), then {@code '\t'} and each tag; {@code '\n'} ends it. Tags and type hints hold no
+	 * control character ({@link TagRules}), so the header needs no escaping. The scripts read the tags
+	 * of an entry from its header when they remove or rewrite it.
+	 * @param bytes the stored string
+	 * @param valueOffset where the serialized value starts in {@code bytes}
+	 * @param typeHint the type hint, {@code ""} for a null value
+	 */
+	record StoredEntry(byte[] bytes, int valueOffset, String typeHint) {
+
+		private static final byte EXPIRING = '0';
+
+		private static final byte ETERNAL = '1';
+
+		private static final byte TAG_SEPARATOR = '\t';
+
+		private static final byte END_OF_HEADER = '\n';
 
 		boolean isNull() {
 			return this.typeHint.isEmpty();
 		}
 
+		int valueLength() {
+			return this.bytes.length - this.valueOffset;
+		}
+
+		static byte[] encode(byte[] value, String typeHint, boolean eternal, Collection<String> tags) {
+			int headerLength = 2 + utf8Length(typeHint);
+			for (String tag : tags) {
+				headerLength += 1 + utf8Length(tag);
+			}
+			byte[] stored = new byte[headerLength + value.length];
+			stored[0] = eternal ? ETERNAL : EXPIRING;
+			int at = put(stored, 1, typeHint);
+			for (String tag : tags) {
+				stored[at++] = TAG_SEPARATOR;
+				at = put(stored, at, tag);
+			}
+			stored[at++] = END_OF_HEADER;
+			System.arraycopy(value, 0, stored, at, value.length);
+			return stored;
+		}
+
+		static StoredEntry decode(byte[] stored) {
+			int hintEnd = 1;
+			while (hintEnd < stored.length && stored[hintEnd] != TAG_SEPARATOR && stored[hintEnd] != END_OF_HEADER) {
+				hintEnd++;
+			}
+			int valueOffset = hintEnd;
+			while (valueOffset < stored.length && stored[valueOffset] != END_OF_HEADER) {
+				valueOffset++;
+			}
+			if (stored.length == 0 || valueOffset == stored.length) {
+				throw new IllegalStateException("Not a tagcache entry: no header line in " + stored.length + " bytes");
+			}
+			return new StoredEntry(stored, valueOffset + 1,
+					new String(stored, 1, hintEnd - 1, StandardCharsets.UTF_8));
+		}
+
+		private static int utf8Length(String text) {
+			int length = text.length();
+			for (int i = 0; i < text.length(); i++) {
+				if (text.charAt(i) >= 0x80) {
+					return text.getBytes(StandardCharsets.UTF_8).length;
+				}
+			}
+			return length;
+		}
+
+		private static int put(byte[] target, int at, String text) {
+			byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+			System.arraycopy(bytes, 0, target, at, bytes.length);
+			return at + bytes.length;
+		}
+
 	}
 
-	/** Read an entry: one {@code HMGET}, no script. */
+	/** Read an entry: one {@code GET}, no script. */
 	@Nullable StoredEntry read(CacheKeyspace keyspace, String key) {
 		return execute("get", commands -> readAsync(commands, keyspace, key));
 	}
@@ -106,17 +177,9 @@ final class RedisTaggedCacheWriter {
 
 	private CompletableFuture<@Nullable StoredEntry> readAsync(RedisClusterAsyncCommands<byte[], byte[]> commands,
 			CacheKeyspace keyspace, String key) {
-		return commands.hmget(keyspace.entryKey(key), VALUE_FIELD, HINT_FIELD)
+		return commands.get(keyspace.entryKey(key))
 			.toCompletableFuture()
-			.thenApply(RedisTaggedCacheWriter::toEntry);
-	}
-
-	private static @Nullable StoredEntry toEntry(List<KeyValue<byte[], byte[]>> fields) {
-		if (fields.size() < 2 || !fields.get(1).hasValue()) {
-			return null;
-		}
-		byte[] value = fields.get(0).getValueOrElse(EMPTY);
-		return new StoredEntry(value, new String(fields.get(1).getValue(), StandardCharsets.UTF_8));
+			.thenApply(stored -> (stored != null) ? StoredEntry.decode(stored) : null);
 	}
 
 	/** Read the cache's generation, {@code 0} when it was never invalidated. */
@@ -169,18 +232,17 @@ final class RedisTaggedCacheWriter {
 		byte[][] keys = new byte[2 + tags.size()][];
 		keys[0] = keyspace.entryKey(key);
 		keys[1] = keyspace.fenceKey();
-		byte[][] args = new byte[7 + tags.size()][];
+		byte[][] args = new byte[6 + tags.size()][];
 		args[0] = CacheKeyspace.bytes(keyspace.base());
 		args[1] = CacheKeyspace.bytes(key);
-		args[2] = value;
-		args[3] = CacheKeyspace.bytes(typeHint);
-		args[4] = number(timeToLive.isZero() ? 0 : Math.max(1, timeToLive.toMillis()));
-		args[5] = (mode.fence() != null) ? number(mode.fence()) : EMPTY;
-		args[6] = mode.onlyIfAbsent() ? ONE : EMPTY;
+		args[2] = StoredEntry.encode(value, typeHint, timeToLive.isZero(), tags);
+		args[3] = number(timeToLive.isZero() ? 0 : Math.max(1, timeToLive.toMillis()));
+		args[4] = (mode.fence() != null) ? number(mode.fence()) : EMPTY;
+		args[5] = mode.onlyIfAbsent() ? ONE : EMPTY;
 		int i = 0;
 		for (String tag : tags) {
 			keys[2 + i] = keyspace.indexKey(tag);
-			args[7 + i] = CacheKeyspace.bytes(tag);
+			args[6 + i] = CacheKeyspace.bytes(tag);
 			i++;
 		}
 		return this.<List<Object>>script(commands, TagCacheScript.PUT, ScriptOutputType.MULTI, keys, args)
@@ -190,8 +252,7 @@ final class RedisTaggedCacheWriter {
 	private static PutResult toPutResult(List<Object> reply) {
 		long status = (Long) reply.get(0);
 		if (status == 2) {
-			return new PutResult(false,
-					new StoredEntry((byte[]) reply.get(1), new String((byte[]) reply.get(2), StandardCharsets.UTF_8)));
+			return new PutResult(false, StoredEntry.decode((byte[]) reply.get(1)));
 		}
 		return (status == 1) ? PutResult.WRITTEN : PutResult.FENCED;
 	}
@@ -275,13 +336,14 @@ final class RedisTaggedCacheWriter {
 	}
 
 	/**
-	 * Drain a detached tag index in chunks of bounded size, each one short script, so that Redis
-	 * serves other clients between the chunks. The chunks of one index follow each other; the
+	 * Drain a detached tag index in chunks, each one short script that stops after about the drain
+	 * budget of Redis time, so that Redis serves other clients between the chunks. The chunks of one index follow each other; the
 	 * indexes of different caches and shards drain side by side, on their own nodes.
 	 */
 	private CompletableFuture<Long> drainAsync(CacheKeyspace keyspace, byte[] detachedIndex, byte[] tag, long removed) {
 		byte[][] keys = { detachedIndex, keyspace.detachedKey() };
-		byte[][] args = { CacheKeyspace.bytes(keyspace.base()), tag, number(this.drainChunkSize) };
+		byte[][] args = { CacheKeyspace.bytes(keyspace.base()), tag, number(DRAIN_CHUNK_LIMIT),
+				number(this.drainBudgetMicros) };
 		return this.<List<Long>>executeAsync("drain",
 				commands -> script(commands, TagCacheScript.DRAIN, ScriptOutputType.MULTI, keys, args))
 			.thenCompose(reply -> {
@@ -398,8 +460,8 @@ final class RedisTaggedCacheWriter {
 			Function<RedisClusterAsyncCommands<byte[], byte[]>, CompletableFuture<T>> action) {
 		long started = System.nanoTime();
 		boolean failed = true;
-		try (RedisConnection connection = this.connectionFactory.getConnection()) {
-			T result = await(action.apply(nativeCommands(connection)));
+		try {
+			T result = await(withCommands(action));
 			failed = false;
 			return result;
 		}
@@ -412,9 +474,8 @@ final class RedisTaggedCacheWriter {
 			Function<RedisClusterAsyncCommands<byte[], byte[]>, CompletableFuture<T>> action) {
 		long started = System.nanoTime();
 		CompletableFuture<T> future;
-		try (RedisConnection connection = this.connectionFactory.getConnection()) {
-			future = action.apply(nativeCommands(connection))
-				.orTimeout(this.timeout.toMillis(), TimeUnit.MILLISECONDS)
+		try {
+			future = withCommands(action).orTimeout(this.timeout.toMillis(), TimeUnit.MILLISECONDS)
 				.exceptionallyCompose(ex -> CompletableFuture.failedFuture(translate(unwrap(ex))));
 		}
 		catch (RuntimeException ex) {
@@ -422,6 +483,26 @@ final class RedisTaggedCacheWriter {
 		}
 		return future.whenComplete((result, ex) -> this.listener.onOperation(operation, System.nanoTime() - started,
 				ex != null));
+	}
+
+	/**
+	 * Apply the action to the asynchronous commands of the factory's shared native connection,
+	 * resolved once and again only when that connection was closed (the factory was stopped or
+	 * reset); without a shared connection, to a connection of the factory for this call only.
+	 */
+	private <T> CompletableFuture<T> withCommands(
+			Function<RedisClusterAsyncCommands<byte[], byte[]>, CompletableFuture<T>> action) {
+		RedisClusterAsyncCommands<byte[], byte[]> commands = this.sharedCommands;
+		if (commands != null && commands.isOpen()) {
+			return action.apply(commands);
+		}
+		try (RedisConnection connection = this.connectionFactory.getConnection()) {
+			commands = nativeCommands(connection);
+			if (this.connectionFactory.getShareNativeConnection()) {
+				this.sharedCommands = commands;
+			}
+			return action.apply(commands);
+		}
 	}
 
 	@SuppressWarnings("unchecked")

@@ -5,4 +5,6 @@
 -- Returns 1 when the entry existed.
 local generation = next_generation(KEYS[2])
 raise_fence(KEYS[3], generation, { 'k:' .. ARGV[2] }, tonumber(ARGV[3]))
-return remove_entry(ARGV[1], ARGV[2], nil)
+local remover = new_remover(ARGV[1], nil)
+remover_add(remover, ARGV[2])
+return remover_flush(remover)

@@ -16,17 +16,17 @@ for i = first_tag, #ARGV do
 end
 raise_fence(KEYS[2], generation, fenced, tonumber(ARGV[2]))
 
+-- Indexes removed inline are dropped whole: no record is removed from them one by one.
+local inline = {}
+local skipped = {}
 local result = { 0 }
-local removed = 0
 for i = first_tag, #ARGV do
   local tag, index = ARGV[i], KEYS[i]
   local size = redis.call('ZCARD', index)
   if size > 0 and size <= budget then
     budget = budget - size
-    for _, key in ipairs(redis.call('ZRANGE', index, 0, -1)) do
-      removed = removed + remove_entry(base, key, tag)
-    end
-    redis.call('DEL', index)
+    inline[#inline + 1] = index
+    skipped[tag] = true
   elseif size > 0 then
     local detached = base .. 'd:' .. int(generation) .. ':' .. tag
     redis.call('RENAME', index, detached)
@@ -35,5 +35,15 @@ for i = first_tag, #ARGV do
     result[#result + 1] = tag
   end
 end
-result[1] = removed
+
+local remover = new_remover(base, skipped)
+for _, index in ipairs(inline) do
+  for _, key in ipairs(redis.call('ZRANGE', index, 0, -1)) do
+    remover_add(remover, key)
+  end
+end
+result[1] = remover_flush(remover)
+if #inline > 0 then
+  redis.call('DEL', unpack(inline))
+end
 return result

@@ -1,8 +1,9 @@
 -- Shared functions, prepended to every tagcache script when it is loaded.
 --
 -- Layout of one cache, all in the hash slot of {cache} (base = '<prefix>:{<cache>}:'):
---   base..'e:'..key     hash {v = JSON value, m = type hint ('' for null), g = tags joined by '\n',
---                         x = '1' when the entry never expires}
+--   base..'e:'..key     string: a header line, then the JSON value. The header is '0' (the entry
+--                         expires) or '1' (it never does), the type hint ('' for null), then '\t'..tag
+--                         for each tag; a '\n' ends it. Tags and type hints hold no control character.
 --   base..'t:'..tag     sorted set: member = key, score = the entry's expiry in ms ('+inf' without TTL)
 --   base..'gen'         the cache's invalidation generation: server time in microseconds, strictly increasing
 --   base..'fence'       sorted set: member = '*' | 'k:'..key | 't:'..tag, score = generation of its last invalidation
@@ -10,14 +11,16 @@
 --   base..'d:'..gen..':'..tag   a detached tag index, drained in bounded chunks
 -- Every key a script touches is derived from base, so every script stays in one hash slot.
 
-local function now_ms()
-  local t = redis.call('TIME')
-  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-end
+-- PEXPIREAT ... GT (Redis 7.0); on 6.2 an index's TTL is recomputed from its last record.
+local HAS_EXPIRE_GT = redis.REDIS_VERSION_NUM ~= nil and redis.REDIS_VERSION_NUM >= 0x070000
 
 local function now_us()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000000 + tonumber(t[2])
+end
+
+local function now_ms()
+  return math.floor(now_us() / 1000)
 end
 
 -- Lua numbers are doubles; write integers without exponent notation.
@@ -25,12 +28,14 @@ local function int(n)
   return string.format('%.0f', n)
 end
 
-local function split_tags(joined)
-  local tags = {}
-  for tag in string.gmatch(joined, '[^\n]+') do
-    tags[#tags + 1] = tag
-  end
-  return tags
+-- The header line of a stored entry, without its '\n'.
+local function header_of(stored)
+  local newline = string.find(stored, '\n', 1, true)
+  return string.sub(stored, 1, (newline or (#stored + 1)) - 1)
+end
+
+local function is_eternal(header)
+  return string.byte(header, 1) == 49 -- '1'
 end
 
 -- ZREM in chunks: unpack() is bounded by the Lua C stack.
@@ -51,30 +56,57 @@ local function follow_last_expiry(index)
   end
 end
 
--- Removes an entry's records from the indexes of its tags (but the one of skip_tag). When the entry
--- never expired, the indexes may now hold only expiring entries: their TTL follows again.
-local function unlink(base, key, joined, eternal, skip_tag)
-  for _, tag in ipairs(split_tags(joined)) do
-    if tag ~= skip_tag then
-      local index = base .. 't:' .. tag
-      redis.call('ZREM', index, key)
+-- Removes entries and their records in the indexes of their tags, in batches: entries are read
+-- one by one, then deleted with one DEL and unlinked with one ZREM per index for the whole batch.
+-- Records in the indexes named in 'skipped' are left alone (the caller drops those indexes whole).
+local function new_remover(base, skipped)
+  return { base = base, skipped = skipped or {}, entries = {}, records = {}, eternal = {}, seen = {}, removed = 0 }
+end
+
+local function remover_add(remover, key)
+  if remover.seen[key] then
+    return
+  end
+  remover.seen[key] = true
+  local entry = remover.base .. 'e:' .. key
+  local stored = redis.call('GET', entry)
+  if not stored then
+    return
+  end
+  remover.entries[#remover.entries + 1] = entry
+  local header = header_of(stored)
+  local eternal = is_eternal(header)
+  for tag in string.gmatch(header, '\t([^\t]+)') do
+    if not remover.skipped[tag] then
+      local index = remover.base .. 't:' .. tag
+      local members = remover.records[index]
+      if not members then
+        members = {}
+        remover.records[index] = members
+      end
+      members[#members + 1] = key
       if eternal then
-        follow_last_expiry(index)
+        remover.eternal[index] = true
       end
     end
   end
 end
 
--- Removes one entry and its index records (but in the index of skip_tag, which the caller drops
--- whole). Returns 1 when the entry existed, 0 otherwise.
-local function remove_entry(base, key, skip_tag)
-  local entry = base .. 'e:' .. key
-  local fields = redis.call('HMGET', entry, 'g', 'x')
-  if not fields[1] then
-    return 0
+-- Applies the batch collected so far; returns the number of entries removed by this remover in all.
+local function remover_flush(remover)
+  local entries = remover.entries
+  for i = 1, #entries, 1000 do
+    remover.removed = remover.removed + redis.call('DEL', unpack(entries, i, math.min(i + 999, #entries)))
   end
-  unlink(base, key, fields[1], fields[2], skip_tag)
-  return redis.call('DEL', entry)
+  for index, members in pairs(remover.records) do
+    zrem_all(index, members)
+    if remover.eternal[index] then
+      -- The index may now hold only expiring entries: its TTL follows them again.
+      follow_last_expiry(index)
+    end
+  end
+  remover.entries, remover.records, remover.eternal = {}, {}, {}
+  return remover.removed
 end
 
 -- Raises and returns the cache's generation. It is derived from the server clock, so a lost

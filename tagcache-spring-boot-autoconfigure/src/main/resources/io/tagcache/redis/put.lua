@@ -1,24 +1,23 @@
--- Writes one entry, its tag list and its record in every tag index, in one step; optionally fenced.
+-- Writes one entry (header with its tags, then the value) and its record in every tag index, in one
+-- step; optionally fenced.
 -- KEYS[1] entry, KEYS[2] fence, KEYS[3..] index of each tag (same order as the tags)
--- ARGV[1] base, ARGV[2] key, ARGV[3] value, ARGV[4] type hint ('' = null value), ARGV[5] ttl in ms (0 = none),
--- ARGV[6] fence read at the miss ('' = unfenced), ARGV[7] '1' to write only if the entry is absent,
--- ARGV[8..] tags
--- Returns { 1 } when written, { 0 } when refused by the fence, { 2, value, hint } when absent-only
+-- ARGV[1] base, ARGV[2] key, ARGV[3] entry as stored (see lib.lua), ARGV[4] ttl in ms (0 = none),
+-- ARGV[5] fence read at the miss ('' = unfenced), ARGV[6] '1' to write only if the entry is absent,
+-- ARGV[7..] tags
+-- Returns { 1 } when written, { 0 } when refused by the fence, { 2, stored entry } when absent-only
 -- and an entry exists.
 local base, key = ARGV[1], ARGV[2]
-local first_tag = 8
+local first_tag = 7
 
-if ARGV[7] == '1' then
-  local existing = redis.call('HMGET', KEYS[1], 'v', 'm')
-  if existing[2] then
-    return { 2, existing[1] or '', existing[2] }
-  end
+local previous = redis.call('GET', KEYS[1])
+if previous and ARGV[6] == '1' then
+  return { 2, previous }
 end
 
-if ARGV[6] ~= '' then
+if ARGV[5] ~= '' then
   -- Refused when the whole cache ('*', also standing for forgotten records), the key or any tag
   -- was invalidated after the fence was read.
-  local fence = tonumber(ARGV[6])
+  local fence = tonumber(ARGV[5])
   local probes = { '*', 'k:' .. key }
   for i = first_tag, #ARGV do
     probes[#probes + 1] = 't:' .. ARGV[i]
@@ -33,34 +32,34 @@ if ARGV[6] ~= '' then
   end
 end
 
-local entry = KEYS[1]
-local new_tags = {}
-local tags = {}
-for i = first_tag, #ARGV do
-  new_tags[ARGV[i]] = true
-  tags[#tags + 1] = ARGV[i]
-end
-local previous = redis.call('HMGET', entry, 'g', 'x')
-if previous[1] then
-  local dropped = {}
-  for _, tag in ipairs(split_tags(previous[1])) do
-    if not new_tags[tag] then
-      dropped[#dropped + 1] = tag
+local previous_eternal = false
+if previous then
+  -- Unlink the key from the tags it no longer carries; the records of kept tags are updated below.
+  local header = header_of(previous)
+  previous_eternal = is_eternal(header)
+  local kept = {}
+  for i = first_tag, #ARGV do
+    kept[ARGV[i]] = true
+  end
+  for tag in string.gmatch(header, '\t([^\t]+)') do
+    if not kept[tag] then
+      local index = base .. 't:' .. tag
+      redis.call('ZREM', index, key)
+      if previous_eternal then
+        follow_last_expiry(index)
+      end
     end
   end
-  unlink(base, key, table.concat(dropped, '\n'), previous[2], nil)
-  redis.call('DEL', entry)
 end
 
-local ttl = tonumber(ARGV[5])
+local ttl = tonumber(ARGV[4])
 local now = now_ms()
 local score = '+inf'
 if ttl > 0 then
-  redis.call('HSET', entry, 'v', ARGV[3], 'm', ARGV[4], 'g', table.concat(tags, '\n'))
-  redis.call('PEXPIRE', entry, ARGV[5])
+  redis.call('SET', KEYS[1], ARGV[3], 'PX', ARGV[4])
   score = int(now + ttl)
 else
-  redis.call('HSET', entry, 'v', ARGV[3], 'm', ARGV[4], 'g', table.concat(tags, '\n'), 'x', '1')
+  redis.call('SET', KEYS[1], ARGV[3])
 end
 
 for i = 3, #KEYS do
@@ -73,7 +72,15 @@ for i = 3, #KEYS do
       redis.call('ZREM', index, unpack(expired))
     end
   end
-  -- The index lives exactly as long as its longest-lived entry.
-  follow_last_expiry(index)
+  -- The index lives as long as its longest-lived entry, and without TTL while it holds an entry
+  -- that never expires.
+  if ttl == 0 then
+    redis.call('PERSIST', index)
+  elseif not HAS_EXPIRE_GT then
+    follow_last_expiry(index)
+  elseif redis.call('PEXPIREAT', index, score, 'GT') == 0 and redis.call('PTTL', index) == -1 then
+    -- No TTL yet: a new index, or one that held eternal entries (perhaps this key's previous one).
+    follow_last_expiry(index)
+  end
 end
 return { 1 }

@@ -2,8 +2,8 @@
 -- KEYS[1] generation (routes the script to the cache's slot)
 -- ARGV[1] base, ARGV[2..] keys
 -- Returns the number of entries that existed.
-local removed = 0
+local remover = new_remover(ARGV[1], nil)
 for i = 2, #ARGV do
-  removed = removed + remove_entry(ARGV[1], ARGV[i], nil)
+  remover_add(remover, ARGV[i])
 end
-return removed
+return remover_flush(remover)

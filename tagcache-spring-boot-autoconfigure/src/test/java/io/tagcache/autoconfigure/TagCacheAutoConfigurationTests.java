@@ -215,6 +215,16 @@ class TagCacheAutoConfigurationTests {
 	}
 
 	@Test
+	void aZeroDrainBudgetFailsStartupNamingTheProperty() {
+		this.contextRunner.withPropertyValues("tagcache.drain-budget=0ms").run(context -> {
+			assertThat(context).hasFailed();
+			assertThat(context.getStartupFailure()).rootCause()
+				.isInstanceOf(InvalidConfigurationPropertyValueException.class)
+				.hasMessageContaining("tagcache.drain-budget");
+		});
+	}
+
+	@Test
 	void aMalformedDurationFailsStartupNamingTheProperty() {
 		this.contextRunner.withPropertyValues("tagcache.time-to-live=ten minutes").run(context -> {
 			assertThat(context).hasFailed();

@@ -1,5 +1,6 @@
 package io.tagcache.redis;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -7,6 +8,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.LongStream;
 
 import io.tagcache.test.RedisTopology;
@@ -15,6 +17,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.Parameter;
 import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.provider.EnumSource;
+
+import org.springframework.cache.Cache.ValueWrapper;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -197,6 +201,42 @@ class TagInvalidationIntegrationTests {
 		assertThat(this.redis.admin().scan(small.getKeyPrefix() + ":*"))
 			.as("only bookkeeping keys remain")
 			.allMatch(key -> key.endsWith(":gen") || key.endsWith(":fence") || key.endsWith(":caches"));
+	}
+
+	@Test
+	void drainScriptsStopAtTheirTimeBudget() {
+		RedisTaggedCacheManager budgeted = TestCaches.manager(this.redis,
+				builder -> builder.inlineInvalidationLimit(10).drainBudget(Duration.ofNanos(1000)));
+		RedisTaggedCache cache = budgeted.getCache("users");
+		LongStream.range(0, 640).forEach(id -> cache.put(id, "user " + id, List.of("loc-1", "user-" + id)));
+		this.redis.admin().resetStats();
+		assertThat(cache.invalidateTags(List.of("loc-1"))).isEqualTo(640);
+		assertThat(this.redis.admin().commandCalls())
+			.as("the invalidation script, then one drain script per group of 32 entries: each ran past 1 us")
+			.containsEntry("evalsha", 1L + 640 / 32);
+		assertThat(this.redis.admin().scan(budgeted.getKeyPrefix() + ":*"))
+			.as("only bookkeeping keys remain")
+			.allMatch(key -> key.endsWith(":gen") || key.endsWith(":fence") || key.endsWith(":caches"));
+	}
+
+	@Test
+	void aDrainKeepsAnEntryWrittenAgainAfterTheInvalidation() {
+		AtomicReference<RedisTaggedCache> cache = new AtomicReference<>();
+		AtomicBoolean written = new AtomicBoolean();
+		RedisTaggedCacheManager small = TestCaches.manager(this.redis, builder -> builder.inlineInvalidationLimit(10)
+			.operationListener((operation, nanos, failed) -> {
+				// The invalidation script has detached the index; no drain has run yet.
+				if (operation.equals("invalidate") && written.compareAndSet(false, true)) {
+					cache.get().put(7L, "new 7", List.of("loc-1", "user-7"));
+				}
+			}));
+		cache.set(small.getCache("users"));
+		LongStream.range(0, 100).forEach(id -> cache.get().put(id, "old " + id, List.of("loc-1", "user-" + id)));
+		assertThat(cache.get().invalidateTags(List.of("loc-1"))).isEqualTo(99);
+		assertThat(cache.get().get(7L)).extracting(ValueWrapper::get).isEqualTo("new 7");
+		assertThat(cache.get().get(8L)).isNull();
+		assertThat(cache.get().invalidateTags(List.of("loc-1"))).isOne();
+		assertThat(cache.get().get(7L)).isNull();
 	}
 
 	private List<String> indexKeys() {

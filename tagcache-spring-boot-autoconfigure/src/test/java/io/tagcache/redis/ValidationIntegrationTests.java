@@ -82,14 +82,13 @@ class ValidationIntegrationTests {
 	@Test
 	void untypedReadsRefuseTypesOutsideTheAllowList() {
 		String entryKey = this.manager.getKeyPrefix() + ":{users}:e:1";
-		this.redis.admin().sync(redis -> redis.hset(entryKey,
-				java.util.Map.of("v", "{}", "m", Gadget.class.getName(), "g", "")));
+		this.redis.admin().sync(redis -> redis.set(entryKey, "0" + Gadget.class.getName() + "\n{}"));
 		assertThatExceptionOfType(IllegalStateException.class).isThrownBy(() -> this.cache.get(1L))
 			.withMessageContaining(Gadget.class.getName())
 			.withMessageContaining("not allowed");
 		assertThat(gadgetInitialized).as("the class was not even initialized").isFalse();
 
-		this.redis.admin().sync(redis -> redis.hset(entryKey, "m", "java.util.List<java.lang.ProcessBuilder>"));
+		this.redis.admin().sync(redis -> redis.set(entryKey, "0java.util.List<java.lang.ProcessBuilder>\tuser-1\n[]"));
 		assertThatExceptionOfType(IllegalStateException.class).isThrownBy(() -> this.cache.get(1L))
 			.withMessageContaining("java.lang.ProcessBuilder");
 	}

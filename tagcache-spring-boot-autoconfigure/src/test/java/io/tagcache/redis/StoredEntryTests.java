@@ -1,0 +1,67 @@
+package io.tagcache.redis;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+
+import io.tagcache.redis.RedisTaggedCacheWriter.StoredEntry;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
+
+/**
+ * The stored form of an entry: a header line the Lua scripts parse, then the value.
+ */
+class StoredEntryTests {
+
+	@Test
+	void headerCarriesExpiryTypeHintAndTagsBeforeTheValue() {
+		byte[] stored = StoredEntry.encode(bytes("{\"id\":1}"), "com.example.User", false, List.of("user-1", "loc-1"));
+		assertThat(new String(stored, StandardCharsets.UTF_8))
+			.isEqualTo("0com.example.User\tuser-1\tloc-1\n{\"id\":1}");
+		StoredEntry entry = StoredEntry.decode(stored);
+		assertThat(entry.typeHint()).isEqualTo("com.example.User");
+		assertThat(entry.isNull()).isFalse();
+		assertThat(new String(entry.bytes(), entry.valueOffset(), entry.valueLength(), StandardCharsets.UTF_8))
+			.isEqualTo("{\"id\":1}");
+	}
+
+	@Test
+	void eternalEntriesAreMarked() {
+		assertThat(StoredEntry.encode(bytes("1"), "java.lang.Integer", true, List.of())).startsWith(bytes("1java"));
+	}
+
+	@Test
+	void aNullValueHasAnEmptyHintAndNoBytes() {
+		byte[] stored = StoredEntry.encode(new byte[0], "", false, List.of("user-1"));
+		StoredEntry entry = StoredEntry.decode(stored);
+		assertThat(entry.isNull()).isTrue();
+		assertThat(entry.valueLength()).isZero();
+	}
+
+	@Test
+	void newLinesInTheValueDoNotEndTheHeaderEarly() {
+		byte[] stored = StoredEntry.encode(bytes("\"a\\nb\"\n"), "java.lang.String", false, List.of("t"));
+		StoredEntry entry = StoredEntry.decode(stored);
+		assertThat(new String(entry.bytes(), entry.valueOffset(), entry.valueLength(), StandardCharsets.UTF_8))
+			.isEqualTo("\"a\\nb\"\n");
+	}
+
+	@Test
+	void tagsOutsideAsciiAreEncodedAsUtf8() {
+		byte[] stored = StoredEntry.encode(bytes("1"), "java.lang.Integer", false, List.of("città-1", "用户-1"));
+		assertThat(new String(stored, StandardCharsets.UTF_8)).isEqualTo("0java.lang.Integer\tcittà-1\t用户-1\n1");
+		assertThat(StoredEntry.decode(stored).valueOffset()).isEqualTo(stored.length - 1);
+	}
+
+	@Test
+	void aStringWithoutHeaderIsRejectedWithAClearMessage() {
+		assertThatIllegalStateException().isThrownBy(() -> StoredEntry.decode(bytes("{\"plain\":true}")))
+			.withMessageContaining("Not a tagcache entry");
+	}
+
+	private static byte[] bytes(String text) {
+		return text.getBytes(StandardCharsets.UTF_8);
+	}
+
+}
