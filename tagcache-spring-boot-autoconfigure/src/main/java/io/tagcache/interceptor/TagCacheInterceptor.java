@@ -447,7 +447,8 @@ public final class TagCacheInterceptor implements MethodInterceptor, BeanFactory
 
 	/**
 	 * One intercepted call: the invocation, and an evaluation context created on first use and shared by
-	 * every expression of the call. Used by one thread at a time (handed over through futures).
+	 * every expression of the call; a hit whose key merely names an argument and that has no condition
+	 * creates none. Used by one thread at a time (handed over through futures).
 	 */
 	final class Call {
 
@@ -477,7 +478,11 @@ public final class TagCacheInterceptor implements MethodInterceptor, BeanFactory
 			if (operation.key() == null) {
 				return SimpleKeyGenerator.generateKey(this.invocation.getArguments());
 			}
-			Object key = evaluate(operation.key());
+			@Nullable Object[] args = this.invocation.getArguments();
+			int index = operation.keyArgument();
+			// The index holds for as many arguments as parameters, always the case through AOP
+			Object key = (index >= 0 && args.length == operation.method().getParameterCount()) ? args[index]
+					: evaluate(operation.key());
 			if (key == null) {
 				throw new ExpressionFailure(operation.key(), operation.method(), "it returned null", null);
 			}
@@ -537,6 +542,11 @@ public final class TagCacheInterceptor implements MethodInterceptor, BeanFactory
 
 		void setResult(@Nullable Object result) {
 			context().setVariable(TagCacheExpressionEvaluator.RESULT_VARIABLE, result);
+		}
+
+		/** Whether an evaluation context was created, for tests. */
+		boolean hasContext() {
+			return this.context != null;
 		}
 
 		private @Nullable Object evaluate(TagCacheOperation.NamedExpression expression) {
