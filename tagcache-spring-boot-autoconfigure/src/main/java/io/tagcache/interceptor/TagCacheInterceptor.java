@@ -462,6 +462,9 @@ public final class TagCacheInterceptor implements MethodInterceptor, BeanFactory
 
 		private @Nullable EvaluationContext context;
 
+		/** The method's result, given to the context when there is one or once it is created. */
+		private @Nullable Object result;
+
 		Call(TagCacheOperation operation, MethodInvocation invocation, @Nullable Object target,
 				Class<?> targetClass) {
 			this.operation = operation;
@@ -541,7 +544,10 @@ public final class TagCacheInterceptor implements MethodInterceptor, BeanFactory
 		}
 
 		void setResult(@Nullable Object result) {
-			context().setVariable(TagCacheExpressionEvaluator.RESULT_VARIABLE, result);
+			this.result = result;
+			if (this.context != null) {
+				this.context.setVariable(TagCacheExpressionEvaluator.RESULT_VARIABLE, result);
+			}
 		}
 
 		/** Whether an evaluation context was created, for tests. */
@@ -560,9 +566,13 @@ public final class TagCacheInterceptor implements MethodInterceptor, BeanFactory
 
 		private EvaluationContext context() {
 			if (this.context == null) {
-				this.context = TagCacheInterceptor.this.operationSource.evaluator()
+				EvaluationContext context = TagCacheInterceptor.this.operationSource.evaluator()
 					.createContext(this.operation.method(), this.invocation.getArguments(), this.target,
 							this.targetClass, TagCacheInterceptor.this.beanFactory);
+				if (this.result != null) {
+					context.setVariable(TagCacheExpressionEvaluator.RESULT_VARIABLE, this.result);
+				}
+				this.context = context;
 			}
 			return this.context;
 		}

@@ -85,6 +85,17 @@ class TagCacheInterceptorTests {
 		assertThat(call.hasContext()).isTrue();
 	}
 
+	@Test
+	void theResultReachesAContextCreatedAfterIt() throws Exception {
+		TagCacheOperation.Cacheable operation = operation("unlessEmpty");
+		TagCacheInterceptor.Call call = call(operation, 42L);
+		call.setResult("");
+		assertThat(call.hasContext()).isFalse();
+		assertThat(call.isTrue(operation.unless())).isTrue();
+		call.setResult("ann");
+		assertThat(call.isTrue(operation.unless())).isFalse();
+	}
+
 	private TagCacheOperation.Cacheable operation(String name) {
 		Method method = ReflectionUtils.findMethod(Service.class, name, Long.class);
 		assertThat(method).as(name).isNotNull();
@@ -148,6 +159,11 @@ class TagCacheInterceptorTests {
 
 		@CacheableTagged(cacheNames = "users", key = "#id", condition = "#id > 0")
 		public String conditional(Long id) {
+			return "";
+		}
+
+		@CacheableTagged(cacheNames = "users", key = "#id", unless = "#result.isEmpty()")
+		public String unlessEmpty(Long id) {
 			return "";
 		}
 
