@@ -447,7 +447,8 @@ public final class TagCacheInterceptor implements MethodInterceptor, BeanFactory
 
 	/**
 	 * One intercepted call: the invocation, and an evaluation context created on first use and shared by
-	 * every expression of the call. Used by one thread at a time (handed over through futures).
+	 * every expression of the call; a hit whose key merely names an argument and that has no condition
+	 * creates none. Used by one thread at a time (handed over through futures).
 	 */
 	final class Call {
 
@@ -460,6 +461,9 @@ public final class TagCacheInterceptor implements MethodInterceptor, BeanFactory
 		private final Class<?> targetClass;
 
 		private @Nullable EvaluationContext context;
+
+		/** The method's result, given to the context when there is one or once it is created. */
+		private @Nullable Object result;
 
 		Call(TagCacheOperation operation, MethodInvocation invocation, @Nullable Object target,
 				Class<?> targetClass) {
@@ -477,7 +481,11 @@ public final class TagCacheInterceptor implements MethodInterceptor, BeanFactory
 			if (operation.key() == null) {
 				return SimpleKeyGenerator.generateKey(this.invocation.getArguments());
 			}
-			Object key = evaluate(operation.key());
+			@Nullable Object[] args = this.invocation.getArguments();
+			int index = operation.keyArgument();
+			// The index holds for as many arguments as parameters, always the case through AOP
+			Object key = (index >= 0 && args.length == operation.method().getParameterCount()) ? args[index]
+					: evaluate(operation.key());
 			if (key == null) {
 				throw new ExpressionFailure(operation.key(), operation.method(), "it returned null", null);
 			}
@@ -536,7 +544,15 @@ public final class TagCacheInterceptor implements MethodInterceptor, BeanFactory
 		}
 
 		void setResult(@Nullable Object result) {
-			context().setVariable(TagCacheExpressionEvaluator.RESULT_VARIABLE, result);
+			this.result = result;
+			if (this.context != null) {
+				this.context.setVariable(TagCacheExpressionEvaluator.RESULT_VARIABLE, result);
+			}
+		}
+
+		/** Whether an evaluation context was created, for tests. */
+		boolean hasContext() {
+			return this.context != null;
 		}
 
 		private @Nullable Object evaluate(TagCacheOperation.NamedExpression expression) {
@@ -550,9 +566,13 @@ public final class TagCacheInterceptor implements MethodInterceptor, BeanFactory
 
 		private EvaluationContext context() {
 			if (this.context == null) {
-				this.context = TagCacheInterceptor.this.operationSource.evaluator()
+				EvaluationContext context = TagCacheInterceptor.this.operationSource.evaluator()
 					.createContext(this.operation.method(), this.invocation.getArguments(), this.target,
 							this.targetClass, TagCacheInterceptor.this.beanFactory);
+				if (this.result != null) {
+					context.setVariable(TagCacheExpressionEvaluator.RESULT_VARIABLE, this.result);
+				}
+				this.context = context;
 			}
 			return this.context;
 		}

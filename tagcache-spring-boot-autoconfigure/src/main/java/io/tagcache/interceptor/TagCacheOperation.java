@@ -25,11 +25,14 @@ sealed interface TagCacheOperation {
 	/**
 	 * A {@code @CacheableTagged} method.
 	 * @param valueType the generic type cached values are read back as (the unwrapped return type)
+	 * @param keyArgument the index of the argument the key expression merely names ({@code #id},
+	 * {@code #p0}, ...), read at call time without SpEL; -1 when the key is evaluated or generated
 	 * @param timeToLive the entries' time to live, or {@code null} for the cache's default
 	 */
 	record Cacheable(Method method, ResultKind resultKind, Type valueType, List<String> cacheNames,
-			@Nullable NamedExpression key, @Nullable NamedExpression condition, @Nullable NamedExpression unless,
-			List<NamedExpression> tags, @Nullable Duration timeToLive, boolean sync) implements TagCacheOperation {
+			@Nullable NamedExpression key, int keyArgument, @Nullable NamedExpression condition,
+			@Nullable NamedExpression unless, List<NamedExpression> tags, @Nullable Duration timeToLive,
+			boolean sync) implements TagCacheOperation {
 	}
 
 	/** An {@code @InvalidateTags} method. */

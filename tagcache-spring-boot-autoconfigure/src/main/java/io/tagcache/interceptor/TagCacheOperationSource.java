@@ -145,9 +145,10 @@ public final class TagCacheOperationSource {
 		}
 		Type valueType = resultKind.valueType(method, targetClass);
 		checkEntityTypes(ResolvableType.forType(valueType), method);
-		return new TagCacheOperation.Cacheable(method, resultKind, valueType,
-				List.copyOf(cacheNames), parseOptional("key", annotation.key(), method, targetClass),
-				parseOptional("condition", annotation.condition(), method, targetClass),
+		TagCacheOperation.NamedExpression key = parseOptional("key", annotation.key(), method, targetClass);
+		int keyArgument = (key != null) ? this.evaluator.argumentIndex(key.source(), method) : -1;
+		return new TagCacheOperation.Cacheable(method, resultKind, valueType, List.copyOf(cacheNames), key,
+				keyArgument, parseOptional("condition", annotation.condition(), method, targetClass),
 				parseOptional("unless", annotation.unless(), method, targetClass),
 				parseTags(annotation.tags(), method, targetClass), parseTimeToLive(annotation.ttl(), method),
 				annotation.sync());

@@ -43,6 +43,16 @@ final class CacheKeyConverter {
 	}
 
 	String convert(Object key, String cacheName) {
+		// The most common keys first, without a builder; the same text as append() gives them
+		if (key instanceof String text) {
+			return text;
+		}
+		if (key instanceof Long number) {
+			return Long.toString(number);
+		}
+		if (key instanceof Integer number) {
+			return Integer.toString(number);
+		}
 		if (key instanceof CharSequence text) {
 			return text.toString();
 		}
