@@ -1,9 +1,7 @@
 package io.tagcache.benchmarks;
 
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-import io.lettuce.core.KeyValue;
 import io.lettuce.core.api.sync.RedisCommands;
 
 import org.openjdk.jmh.annotations.Benchmark;
@@ -26,7 +24,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * steps in between, so that the gap can be taken apart:
  * <ul>
  * <li>{@link #rawGet} - the floor: one round trip, no decoding;</li>
- * <li>{@link #rawHmget} - tagcache's hit command ({@code HMGET e:<key> v m}) sent raw;</li>
+ * <li>{@link #rawGetEntry} - tagcache's hit command ({@code GET e:<key>}, header line and JSON) sent raw;</li>
  * <li>{@link #rawGetAndDecode} - the floor plus Jackson reading the user;</li>
  * <li>{@link #tagcacheLookup} - {@code RedisTaggedCache.get(key, User.class)}: the engine without AOP
  * and SpEL;</li>
@@ -68,10 +66,6 @@ public class HitBenchmark {
 
 	private byte[][] entryKeys;
 
-	private static final byte[] VALUE = { 'v' };
-
-	private static final byte[] HINT = { 'm' };
-
 	@Setup(Level.Trial)
 	public void setUp() {
 		this.redis = RedisProcess.start();
@@ -86,7 +80,8 @@ public class HitBenchmark {
 			// the entry key layout documented in the README: <prefix>:{<cache>}:e:<key>
 			this.entryKeys[id] = ("tagcache:{" + CacheStacks.CACHE + "}:e:" + id).getBytes();
 		}
-		check(this.raw.hmget(this.entryKeys[1], VALUE, HINT).get(0).hasValue(), "tagcache entry layout changed");
+		byte[] entry = this.raw.get(this.entryKeys[1]);
+		check(entry != null && entry[0] == '0', "tagcache entry layout changed");
 		check(this.stacks.tagged.user(1).equals(User.of(1)) && this.stacks.spring.userImmediate(1).equals(User.of(1))
 				&& this.stacks.tagged.loads() == 0 && this.stacks.spring.loads() == 0, "the fill did not make hits");
 	}
@@ -115,8 +110,8 @@ public class HitBenchmark {
 	}
 
 	@Benchmark
-	public List<KeyValue<byte[], byte[]>> rawHmget(KeyCursor cursor) {
-		return this.raw.hmget(this.entryKeys[(int) cursor.next(this.ids)], VALUE, HINT);
+	public byte[] rawGetEntry(KeyCursor cursor) {
+		return this.raw.get(this.entryKeys[(int) cursor.next(this.ids)]);
 	}
 
 	@Benchmark

@@ -29,7 +29,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * {@code putFenced(...)}, two round trips;</li>
  * <li>{@link #springPutImmediate} / {@link #springPutDeferred} - {@code RedisCache.put}: one
  * {@code SET ... PX}, awaited or not;</li>
- * <li>{@link #tagcacheMissAndPut} - a {@code @CacheableTagged} call on a key never seen: {@code HMGET}
+ * <li>{@link #tagcacheMissAndPut} - a {@code @CacheableTagged} call on a key never seen: {@code GET}
  * (miss), fence read, method, tag extraction, put script;</li>
  * <li>{@link #springMissAndPutImmediate} / {@link #springMissAndPutDeferred} - the same through
  * {@code @Cacheable}: {@code GET} (miss), method, {@code SET}.</li>

@@ -115,7 +115,7 @@ public final class ResultsSummary {
 		if (t1.isEmpty() && t8.isEmpty()) {
 			return;
 		}
-		String[] order = { "rawGet", "rawHmget", "rawGetAndDecode", "tagcacheLookup", "tagcacheAnnotation",
+		String[] order = { "rawGet", "rawGetEntry", "rawGetAndDecode", "tagcacheLookup", "tagcacheAnnotation",
 				"springDataRedisAnnotation" };
 		Result raw1 = t1.get("rawGet");
 		Result sdr1 = t1.get("springDataRedisAnnotation");

@@ -21,11 +21,13 @@ repeat
   end
   taken = taken + #keys
   local kept = (rewritten and #keys > 0) and redis.call('ZMSCORE', live, unpack(keys)) or {}
+  local removable = {}
   for i, key in ipairs(keys) do
     if not kept[i] then
-      remover_add(remover, key)
+      removable[#removable + 1] = key
     end
   end
+  remover_add(remover, removable)
   remover_flush(remover)
 until #keys < group or taken >= limit or now_us() - started >= budget
 local left = redis.call('ZCARD', KEYS[1])

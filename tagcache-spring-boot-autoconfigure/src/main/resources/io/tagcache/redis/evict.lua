@@ -6,5 +6,5 @@
 local generation = next_generation(KEYS[2])
 raise_fence(KEYS[3], generation, { 'k:' .. ARGV[2] }, tonumber(ARGV[3]))
 local remover = new_remover(ARGV[1], nil)
-remover_add(remover, ARGV[2])
+remover_add(remover, { ARGV[2] })
 return remover_flush(remover)

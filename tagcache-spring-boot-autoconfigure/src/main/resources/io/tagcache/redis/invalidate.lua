@@ -38,9 +38,7 @@ end
 
 local remover = new_remover(base, skipped)
 for _, index in ipairs(inline) do
-  for _, key in ipairs(redis.call('ZRANGE', index, 0, -1)) do
-    remover_add(remover, key)
-  end
+  remover_add(remover, redis.call('ZRANGE', index, 0, -1))
 end
 result[1] = remover_flush(remover)
 if #inline > 0 then

@@ -34,6 +34,20 @@ local function header_of(stored)
   return string.sub(stored, 1, (newline or (#stored + 1)) - 1)
 end
 
+-- Reads only the header of an entry (most are shorter than 256 bytes), not its value: the value
+-- would be copied into Lua for nothing and left to its garbage collector. Returns nil when the
+-- entry does not exist.
+local function read_header(entry)
+  local head = redis.call('GETRANGE', entry, 0, 255)
+  if head == '' then
+    return nil
+  end
+  if #head == 256 and not string.find(head, '\n', 1, true) then
+    head = redis.call('GET', entry)
+  end
+  return header_of(head)
+end
+
 local function is_eternal(header)
   return string.byte(header, 1) == 49 -- '1'
 end
@@ -63,30 +77,31 @@ local function new_remover(base, skipped)
   return { base = base, skipped = skipped or {}, entries = {}, records = {}, eternal = {}, seen = {}, removed = 0 }
 end
 
-local function remover_add(remover, key)
-  if remover.seen[key] then
-    return
-  end
-  remover.seen[key] = true
-  local entry = remover.base .. 'e:' .. key
-  local stored = redis.call('GET', entry)
-  if not stored then
-    return
-  end
-  remover.entries[#remover.entries + 1] = entry
-  local header = header_of(stored)
-  local eternal = is_eternal(header)
-  for tag in string.gmatch(header, '\t([^\t]+)') do
-    if not remover.skipped[tag] then
-      local index = remover.base .. 't:' .. tag
-      local members = remover.records[index]
-      if not members then
-        members = {}
-        remover.records[index] = members
-      end
-      members[#members + 1] = key
-      if eternal then
-        remover.eternal[index] = true
+-- Adds entries to the batch. Each header is read on its own with GETRANGE: an MGET of many entries
+-- costs as much, as it copies every whole value into Lua.
+local function remover_add(remover, keys)
+  for _, key in ipairs(keys) do
+    if not remover.seen[key] then
+      remover.seen[key] = true
+      local entry = remover.base .. 'e:' .. key
+      local header = read_header(entry)
+      if header then
+        remover.entries[#remover.entries + 1] = entry
+        local eternal = is_eternal(header)
+        for tag in string.gmatch(header, '\t([^\t]+)') do
+          if not remover.skipped[tag] then
+            local index = remover.base .. 't:' .. tag
+            local members = remover.records[index]
+            if not members then
+              members = {}
+              remover.records[index] = members
+            end
+            members[#members + 1] = key
+            if eternal then
+              remover.eternal[index] = true
+            end
+          end
+        end
       end
     end
   end

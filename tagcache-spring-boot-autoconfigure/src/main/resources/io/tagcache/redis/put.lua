@@ -9,9 +9,11 @@
 local base, key = ARGV[1], ARGV[2]
 local first_tag = 7
 
-local previous = redis.call('GET', KEYS[1])
-if previous and ARGV[6] == '1' then
-  return { 2, previous }
+if ARGV[6] == '1' then
+  local existing = redis.call('GET', KEYS[1])
+  if existing then
+    return { 2, existing }
+  end
 end
 
 if ARGV[5] ~= '' then
@@ -33,9 +35,9 @@ if ARGV[5] ~= '' then
 end
 
 local previous_eternal = false
-if previous then
+local header = read_header(KEYS[1])
+if header then
   -- Unlink the key from the tags it no longer carries; the records of kept tags are updated below.
-  local header = header_of(previous)
   previous_eternal = is_eternal(header)
   local kept = {}
   for i = first_tag, #ARGV do

@@ -3,7 +3,9 @@
 -- ARGV[1] base, ARGV[2..] keys
 -- Returns the number of entries that existed.
 local remover = new_remover(ARGV[1], nil)
+local keys = {}
 for i = 2, #ARGV do
-  remover_add(remover, ARGV[i])
+  keys[#keys + 1] = ARGV[i]
 end
+remover_add(remover, keys)
 return remover_flush(remover)
