@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.function.Consumer;
@@ -20,6 +21,10 @@ import io.tagcache.TaggedCacheManager;
 import org.jspecify.annotations.Nullable;
 import tools.jackson.databind.json.JsonMapper;
 
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
+
+import org.springframework.beans.factory.SmartInitializingSingleton;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 import org.springframework.util.Assert;
 
@@ -41,7 +46,9 @@ import org.springframework.util.Assert;
  *     .build();
  * </pre>
  */
-public final class RedisTaggedCacheManager implements TaggedCacheManager {
+public final class RedisTaggedCacheManager implements TaggedCacheManager, SmartInitializingSingleton {
+
+	private static final Log logger = LogFactory.getLog(RedisTaggedCacheManager.class);
 
 	private final String keyPrefix;
 
@@ -206,6 +213,28 @@ public final class RedisTaggedCacheManager implements TaggedCacheManager {
 	 */
 	public long getPendingInvalidationOverflows() {
 		return this.guard.getOverflows();
+	}
+
+	/**
+	 * Load the Lua scripts into Redis (on a cluster, into every node) without waiting for it, when
+	 * the manager is a bean and the application context has started, so that the first put or
+	 * invalidation does not compile its script. A failure (Redis not reachable yet) is only logged:
+	 * each script is then loaded on its first use.
+	 */
+	@Override
+	public void afterSingletonsInstantiated() {
+		loadScripts().exceptionally(ex -> {
+			logger.debug("Could not load the tagcache scripts into Redis at start-up; each is loaded on first use", ex);
+			return null;
+		});
+	}
+
+	/**
+	 * Load the Lua scripts into Redis (on a cluster, into every node).
+	 * @return completes when every node has every script, or fails when Redis could not be reached
+	 */
+	public CompletableFuture<Void> loadScripts() {
+		return this.writer.loadScripts();
 	}
 
 	/**

@@ -400,6 +400,22 @@ final class RedisTaggedCacheWriter {
 		return execute("count", commands -> commands.zcount(keyspace.indexKey(tag), live).toCompletableFuture());
 	}
 
+	/**
+	 * Load every script into the script cache of every node ({@code SCRIPT LOAD}; on a cluster
+	 * Lettuce sends it to every node), so that the first put or invalidation on a fresh Redis does not
+	 * compile its script in the middle of serving. Without it the first {@code EVALSHA} of each
+	 * script falls back to {@code EVAL}, which is correct too.
+	 */
+	CompletableFuture<Void> loadScripts() {
+		return executeAsync("load", commands -> {
+			List<CompletableFuture<String>> loads = new ArrayList<>();
+			for (TagCacheScript script : TagCacheScript.values()) {
+				loads.add(commands.scriptLoad(script.source()).toCompletableFuture());
+			}
+			return CompletableFuture.allOf(loads.toArray(CompletableFuture[]::new));
+		});
+	}
+
 	/** {@code PING} the node of the cache registry. */
 	String ping() {
 		return execute("ping", commands -> commands.ping().toCompletableFuture());

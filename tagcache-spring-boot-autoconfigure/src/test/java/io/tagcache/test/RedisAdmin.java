@@ -98,6 +98,15 @@ public final class RedisAdmin implements AutoCloseable {
 	}
 
 	/**
+	 * Whether every master has the script with this SHA-1 digest in its script cache.
+	 * @param sha1 the digest {@code EVALSHA} uses
+	 * @return true when {@code SCRIPT EXISTS} answers yes on every master
+	 */
+	public boolean scriptCachedOnEveryMaster(String sha1) {
+		return masters().stream().allMatch(master -> master.scriptExists(sha1).get(0));
+	}
+
+	/**
 	 * Change a setting with {@code CONFIG SET} on every master.
 	 * @param parameter the parameter, e.g. {@code "maxmemory-policy"}
 	 * @param value its new value
