@@ -278,7 +278,8 @@ final class RedisTaggedCacheWriter {
 
 	/**
 	 * Invalidate tags in each of the caches: one script per cache, all issued before any reply is
-	 * awaited, then every tag index too large to remove inline is drained chunk by chunk.
+	 * awaited, then every tag index too large to remove inline is drained chunk by chunk, and so is
+	 * any index detached over a minute ago whose drain never finished (its process stopped).
 	 * @return the number of entries removed in each cache, in the order of {@code keyspaces}
 	 */
 	long[] invalidate(List<CacheKeyspace> keyspaces, Collection<String> tags) {
@@ -298,10 +299,14 @@ final class RedisTaggedCacheWriter {
 		for (int i = 0; i < replies.size(); i++) {
 			List<Object> reply = replies.get(i);
 			removed[i] = (Long) reply.get(0);
-			for (int d = 1; d + 1 < reply.size(); d += 2) {
+			int ownDrainsEnd = 2 + 2 * ((Long) reply.get(1)).intValue();
+			for (int d = 2; d + 1 < reply.size(); d += 2) {
 				int cache = i;
-				drains.add(drainAsync(keyspaces.get(i), (byte[]) reply.get(d), (byte[]) reply.get(d + 1), 0)
-					.thenAccept(count -> addTo(removed, cache, count)));
+				CompletableFuture<Long> drain = drainAsync(keyspaces.get(i), (byte[]) reply.get(d),
+						(byte[]) reply.get(d + 1), 0);
+				// an abandoned drain this call finishes removes entries of an earlier invalidation
+				drains.add((d < ownDrainsEnd) ? drain.thenAccept(count -> addTo(removed, cache, count))
+						: drain.thenAccept(count -> { }));
 			}
 		}
 		if (!drains.isEmpty()) {

@@ -4,10 +4,12 @@
 -- so that no value read before this script can be stored after it.
 -- KEYS[1] generation, KEYS[2] fence, KEYS[3] detached set, KEYS[4..] index of each tag
 -- ARGV[1] base, ARGV[2] fence retention in us, ARGV[3] inline budget (entries), ARGV[4..] tags
--- Returns { removed, detached index 1, tag 1, detached index 2, tag 2, ... }.
+-- Returns { removed, n, detached index 1, tag 1, ..., detached index n, tag n, then the same pairs for
+-- up to 8 indexes detached over a minute ago whose drain never finished: the caller drains those too }.
 local base = ARGV[1]
 local budget = tonumber(ARGV[3])
 local first_tag = 4
+local ABANDONED_AFTER_US = 60000000
 
 local generation = next_generation(KEYS[1])
 local fenced = {}
@@ -19,7 +21,7 @@ raise_fence(KEYS[2], generation, fenced, tonumber(ARGV[2]))
 -- Indexes removed inline are dropped whole: no record is removed from them one by one.
 local inline = {}
 local skipped = {}
-local result = { 0 }
+local result = { 0, 0 }
 for i = first_tag, #ARGV do
   local tag, index = ARGV[i], KEYS[i]
   local size = redis.call('ZCARD', index)
@@ -33,6 +35,7 @@ for i = first_tag, #ARGV do
     redis.call('SADD', KEYS[3], detached)
     result[#result + 1] = detached
     result[#result + 1] = tag
+    result[2] = result[2] + 1
   end
 end
 
@@ -43,5 +46,16 @@ end
 result[1] = remover_flush(remover)
 if #inline > 0 then
   redis.call('DEL', unpack(inline))
+end
+
+-- Detached indexes whose drain never finished: their invalidation is over a minute old, so the
+-- process that started it stopped (a live drain takes about a second per 100,000 entries). This
+-- caller finishes them; until then their entries could still be read.
+for _, earlier in ipairs(redis.call('SRANDMEMBER', KEYS[3], 8)) do
+  local earlier_generation, earlier_tag = string.match(string.sub(earlier, #base + 1), '^d:(%d+):(.*)$')
+  if earlier_tag and tonumber(earlier_generation) < generation - ABANDONED_AFTER_US then
+    result[#result + 1] = earlier
+    result[#result + 1] = earlier_tag
+  end
 end
 return result

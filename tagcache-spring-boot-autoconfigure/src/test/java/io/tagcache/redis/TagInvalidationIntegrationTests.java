@@ -239,6 +239,27 @@ class TagInvalidationIntegrationTests {
 		assertThat(cache.get().get(7L)).isNull();
 	}
 
+	/**
+	 * A process that stops in the middle of a drain leaves its detached index behind, and the
+	 * entries in it readable: the next invalidation of the cache finishes that drain.
+	 */
+	@Test
+	void theNextInvalidationFinishesADrainAbandonedOverAMinuteAgo() {
+		LongStream.range(0, 10).forEach(id -> this.users.put(id, "user " + id, List.of("loc-9", "user-" + id)));
+		CacheKeyspace keyspace = this.users.keyspaces().get(0);
+		String detached = keyspace.base() + "d:1:loc-9";
+		this.redis.admin().sync(redis -> redis.rename(indexKey("users", "loc-9"), detached));
+		this.redis.admin().sync(redis -> redis.sadd(keyspace.base() + "detached", detached));
+		assertThat(this.users.get(3L)).as("not drained yet").isNotNull();
+
+		assertThat(this.users.invalidateTags(List.of("unrelated"))).as("counts its own removals only").isZero();
+
+		assertThat(LongStream.range(0, 10).mapToObj(this.users::get)).containsOnlyNulls();
+		assertThat(this.redis.admin().scan(this.manager.getKeyPrefix() + ":{users}:*"))
+			.as("the detached index, its entries and their other records are gone")
+			.allMatch(key -> key.endsWith(":gen") || key.endsWith(":fence"));
+	}
+
 	private List<String> indexKeys() {
 		return this.redis.admin().scan(this.manager.getKeyPrefix() + ":{users}:t:*");
 	}
