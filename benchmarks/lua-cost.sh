@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# What Redis's Lua costs on this machine, per operation, for the drain of a detached tag index:
+# What Redis's Lua costs on this machine, for the drain of a detached tag index and for a put:
 # starts a throw-away redis-server on a free port, writes 10,000 entries in tagcache's layout
 # (1,100-byte values, each with the drained tag, a tag of its own and one of 10 shared tags), then
 # times, with INFO commandstats, script bodies that each do one more step of the drain's work per
-# entry, and finally the real drain.lua until the index is empty.
+# entry, the real drain.lua until the index is empty, and put.lua (re-puts with 0 and 3 tags)
+# against an empty script, 20,000 calls each from redis-benchmark.
 #   bash benchmarks/lua-cost.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -67,3 +68,23 @@ echo
 echo "drain.lua (1 ms budget) removed 10,000 entries in $calls calls; INFO commandstats:"
 cli INFO commandstats | grep -v '^#' | grep -v 'cmdstat_config\|cmdstat_rename\|cmdstat_script' | sed 's/,rejected_calls.*//'
 echo "keys left: $(cli DBSIZE)"
+
+# put.lua, called as the client calls it, against an empty script (usec_per_call of EVALSHA)
+PUT=$(cli SCRIPT LOAD "$(cat "$LUA/lib.lua")
+$(cat "$LUA/put.lua")")
+EMPTY=$(cli SCRIPT LOAD "return 1")
+ENTRY=$(printf '0io.tagcache.benchmarks.User\tuser-1\tloc-1\tteam-1\n%s' "$(head -c 1100 /dev/zero | tr '\0' 'x')")
+evalsha_usec() {
+  cli CONFIG RESETSTAT >/dev/null
+  redis-benchmark -p "$PORT" -n 20000 -c 1 -q "$@" >/dev/null
+  cli INFO commandstats | sed -n 's/^cmdstat_evalsha:.*usec_per_call=\([0-9.]*\),.*/\1/p'
+}
+echo
+echo "| Script (20,000 calls, one client) | EVALSHA usec_per_call |"
+echo "|---|---|"
+echo "| \`return 1\` | $(evalsha_usec EVALSHA "$EMPTY" 0) |"
+echo "| put.lua, re-put of one key, no tag | $(evalsha_usec EVALSHA "$PUT" 2 'b:{p}:e:1' 'b:{p}:fence' 'b:{p}:' 1 "$ENTRY" 600000 '' '') |"
+echo "| put.lua, re-put of one key, 3 tags | $(evalsha_usec EVALSHA "$PUT" 5 'b:{p}:e:1' 'b:{p}:fence' 'b:{p}:t:user-1' 'b:{p}:t:loc-1' 'b:{p}:t:team-1' 'b:{p}:' 1 "$ENTRY" 600000 '' '' user-1 loc-1 team-1) |"
+echo
+echo "Commands inside the 3-tag puts (calls, usec_per_call):"
+cli INFO commandstats | grep -v '^#' | grep -v 'cmdstat_config\|cmdstat_evalsha' | sed 's/,rejected_calls.*//'
