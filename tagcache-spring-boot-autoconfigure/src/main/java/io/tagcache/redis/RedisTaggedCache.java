@@ -28,8 +28,9 @@ import org.springframework.cache.support.SimpleValueWrapper;
  *
  * <p>Design notes:
  * <ul>
- * <li><b>Hits</b> are one {@code HMGET} of the entry hash. The value is JSON; it is read as the
- * caller's type where one is given, otherwise as the allow-listed type hint stored with it.</li>
+ * <li><b>Hits</b> are one {@code GET} of the entry string (a header line, then the JSON). The value is
+ * read in place as the caller's type where one is given, otherwise as the allow-listed type hint
+ * stored in the header.</li>
  * <li><b>Writes</b> are one script that writes the value, its tag list and every tag-index record
  * together, so no entry ever exists that its tags cannot reach. Loads ({@link #get(Object, Callable)},
  * the annotations) are fenced: the cache's generation is read on the miss, before the loader runs,

@@ -342,8 +342,9 @@ final class RedisTaggedCacheWriter {
 
 	/**
 	 * Drain a detached tag index in chunks, each one short script that stops after about the drain
-	 * budget of Redis time, so that Redis serves other clients between the chunks. The chunks of one index follow each other; the
-	 * indexes of different caches and shards drain side by side, on their own nodes.
+	 * budget of Redis time, so that Redis serves other clients between the chunks. The chunks of one
+	 * index follow each other; the indexes of different caches and shards drain side by side, on
+	 * their own nodes.
 	 */
 	private CompletableFuture<Long> drainAsync(CacheKeyspace keyspace, byte[] detachedIndex, byte[] tag, long removed) {
 		byte[][] keys = { detachedIndex, keyspace.detachedKey() };
