@@ -14,6 +14,8 @@ final class CacheKeyspace {
 
 	private final String base;
 
+	private final byte[] baseBytes;
+
 	private final byte[] generationKey;
 
 	private final byte[] fenceKey;
@@ -31,6 +33,7 @@ final class CacheKeyspace {
 	CacheKeyspace(String keyPrefix, String cacheName, int shard) {
 		this.cacheName = cacheName;
 		this.base = keyPrefix + ":{" + cacheName + ((shard != 0) ? "#" + shard : "") + "}:";
+		this.baseBytes = bytes(this.base);
 		this.generationKey = bytes(this.base + "gen");
 		this.fenceKey = bytes(this.base + "fence");
 		this.detachedKey = bytes(this.base + "detached");
@@ -43,6 +46,11 @@ final class CacheKeyspace {
 	/** The common start of every key of the cache, passed to scripts to derive the keys. */
 	String base() {
 		return this.base;
+	}
+
+	/** {@link #base()} in UTF-8, as the scripts receive it. */
+	byte[] baseBytes() {
+		return this.baseBytes;
 	}
 
 	byte[] entryKey(String key) {

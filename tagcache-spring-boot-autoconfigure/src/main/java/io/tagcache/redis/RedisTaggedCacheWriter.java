@@ -233,7 +233,7 @@ final class RedisTaggedCacheWriter {
 		keys[0] = keyspace.entryKey(key);
 		keys[1] = keyspace.fenceKey();
 		byte[][] args = new byte[6 + tags.size()][];
-		args[0] = CacheKeyspace.bytes(keyspace.base());
+		args[0] = keyspace.baseBytes();
 		args[1] = CacheKeyspace.bytes(key);
 		args[2] = StoredEntry.encode(value, typeHint, timeToLive.isZero(), tags);
 		args[3] = number(timeToLive.isZero() ? 0 : Math.max(1, timeToLive.toMillis()));
@@ -271,7 +271,7 @@ final class RedisTaggedCacheWriter {
 	/** Remove an entry and fence its key; returns whether it existed. */
 	boolean evict(CacheKeyspace keyspace, String key) {
 		byte[][] keys = { keyspace.entryKey(key), keyspace.generationKey(), keyspace.fenceKey() };
-		byte[][] args = { CacheKeyspace.bytes(keyspace.base()), CacheKeyspace.bytes(key), retentionMicros() };
+		byte[][] args = { keyspace.baseBytes(), CacheKeyspace.bytes(key), retentionMicros() };
 		Long removed = execute("evict", commands -> script(commands, TagCacheScript.EVICT, ScriptOutputType.INTEGER, keys, args));
 		return removed == 1L;
 	}
@@ -328,7 +328,7 @@ final class RedisTaggedCacheWriter {
 		keys[1] = keyspace.fenceKey();
 		keys[2] = keyspace.detachedKey();
 		byte[][] args = new byte[3 + tags.size()][];
-		args[0] = CacheKeyspace.bytes(keyspace.base());
+		args[0] = keyspace.baseBytes();
 		args[1] = retentionMicros();
 		args[2] = number(this.inlineInvalidationLimit);
 		int i = 0;
@@ -348,7 +348,7 @@ final class RedisTaggedCacheWriter {
 	 */
 	private CompletableFuture<Long> drainAsync(CacheKeyspace keyspace, byte[] detachedIndex, byte[] tag, long removed) {
 		byte[][] keys = { detachedIndex, keyspace.detachedKey() };
-		byte[][] args = { CacheKeyspace.bytes(keyspace.base()), tag, number(DRAIN_CHUNK_LIMIT),
+		byte[][] args = { keyspace.baseBytes(), tag, number(DRAIN_CHUNK_LIMIT),
 				number(this.drainBudgetMicros) };
 		return this.<List<Long>>executeAsync("drain",
 				commands -> script(commands, TagCacheScript.DRAIN, ScriptOutputType.MULTI, keys, args))
@@ -383,7 +383,7 @@ final class RedisTaggedCacheWriter {
 		long[] removed = new long[1];
 		scan(keyspace.entryPattern(), "clear", page -> {
 			byte[][] args = new byte[1 + page.size()][];
-			args[0] = CacheKeyspace.bytes(keyspace.base());
+			args[0] = keyspace.baseBytes();
 			for (int i = 0; i < page.size(); i++) {
 				args[1 + i] = CacheKeyspace.bytes(keyspace.keyOfEntry(new String(page.get(i), StandardCharsets.UTF_8)));
 			}

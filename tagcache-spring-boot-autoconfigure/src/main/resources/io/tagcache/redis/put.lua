@@ -66,7 +66,8 @@ end
 
 for i = 3, #KEYS do
   local index = KEYS[i]
-  if redis.call('ZADD', index, score, key) == 1 then
+  local added = redis.call('ZADD', index, score, key) == 1
+  if added then
     -- A new record: prune a bounded number of expired ones, so that a busy tag does not grow
     -- with dead keys.
     local expired = redis.call('ZRANGEBYSCORE', index, '-inf', '(' .. int(now), 'LIMIT', 0, 16)
@@ -80,8 +81,11 @@ for i = 3, #KEYS do
     redis.call('PERSIST', index)
   elseif not HAS_EXPIRE_GT then
     follow_last_expiry(index)
-  elseif redis.call('PEXPIREAT', index, score, 'GT') == 0 and redis.call('PTTL', index) == -1 then
-    -- No TTL yet: a new index, or one that held eternal entries (perhaps this key's previous one).
+  elseif redis.call('PEXPIREAT', index, score, 'GT') == 0 and (added or previous_eternal)
+      and redis.call('PTTL', index) == -1 then
+    -- No TTL yet: a new index, or one that held this key's eternal entry. (An index that already held
+    -- this key's expiring record has a TTL at least that long, or none because an eternal entry of
+    -- another key is in it: either way it is right.)
     follow_last_expiry(index)
   end
 end
