@@ -100,6 +100,21 @@ class TagIndexExpiryIntegrationTests {
 		assertThat(pttl(index)).as("the index outlives the entry, never its longest TTL").isBetween(10_000L, 100_000L);
 	}
 
+	@Test
+	void reputtingAnExpiringEntryKeepsAnIndexWithAnEternalEntryWithoutTtl() {
+		RedisTaggedCacheManager manager = TestCaches.manager(this.redis);
+		RedisTaggedCache cache = manager.getCache("users");
+		String index = manager.getKeyPrefix() + ":{users}:t:loc-1";
+		cache.putFenced(1L, "expiring", List.of("loc-1"), Duration.ofSeconds(30), cache.readFence(1L));
+		cache.putFenced(2L, "eternal", List.of("loc-1"), Duration.ZERO, cache.readFence(2L));
+		cache.putFenced(1L, "expiring again", List.of("loc-1"), Duration.ofSeconds(10), cache.readFence(1L));
+		assertThat(pttl(index)).as("entry 2 never expires").isEqualTo(-1L);
+		cache.evict(2L);
+		assertThat(pttl(index)).as("then the index follows entry 1 again").isBetween(1L, 30_000L);
+		cache.putFenced(1L, "longer", List.of("loc-1"), Duration.ofSeconds(60), cache.readFence(1L));
+		assertThat(pttl(index)).isBetween(30_000L, 60_000L);
+	}
+
 	private long pttl(String key) {
 		return this.redis.admin().sync(redis -> redis.pttl(key));
 	}
