@@ -569,6 +569,10 @@ final class RedisTaggedCacheWriter {
 		if (ex instanceof io.lettuce.core.RedisConnectionException) {
 			return new RedisConnectionFailureException("Cannot reach Redis: " + ex.getMessage(), ex);
 		}
+		if (ex instanceof RuntimeException runtime && !(ex instanceof io.lettuce.core.RedisException)) {
+			// not Redis failing: e.g. an entry that is not in tagcache's format, reported as such
+			return runtime;
+		}
 		return new RedisSystemException("Redis command failed: " + ex.getMessage(), ex);
 	}
 

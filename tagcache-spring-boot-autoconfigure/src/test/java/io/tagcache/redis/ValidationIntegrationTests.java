@@ -94,6 +94,21 @@ class ValidationIntegrationTests {
 	}
 
 	@Test
+	void aValueNotWrittenByTagcacheIsReportedAndDoesNotLookLikeAnOutage() {
+		String entryKey = this.manager.getKeyPrefix() + ":{users}:e:1";
+		this.redis.admin().sync(redis -> redis.set(entryKey, "{\"written\":\"by someone else\"}"));
+		for (int i = 0; i < 5; i++) {
+			assertThatExceptionOfType(IllegalStateException.class).isThrownBy(() -> this.cache.get(1L))
+				.withMessageContaining("Not a tagcache entry");
+		}
+		assertThat(this.cache.retrieve(1L)).failsWithin(java.time.Duration.ofSeconds(5))
+			.withThrowableThat()
+			.withMessageContaining("Not a tagcache entry");
+		assertThat(this.manager.isRedisAvailable()).as("Redis answered every time").isTrue();
+		assertThat(this.cache.getStatistics().getErrors("get")).isZero();
+	}
+
+	@Test
 	void typedReadsDoNotNeedTheAllowList() {
 		this.cache.put(1L, new TestCaches.Location(1, "Rome"));
 		assertThat(this.cache.get(1L, TestCaches.Location.class)).isEqualTo(new TestCaches.Location(1, "Rome"));
