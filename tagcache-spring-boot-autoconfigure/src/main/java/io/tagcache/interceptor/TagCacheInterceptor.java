@@ -276,7 +276,6 @@ public final class TagCacheInterceptor implements MethodInterceptor, BeanFactory
 		}, storeExecutor);
 	}
 
-	/** The first hit of the caches, in order; an entry that cannot be read as the value type is a miss. */
 	/** The single-flight loader's second look, not counted again in the cache statistics. */
 	private @Nullable ValueWrapper recheck(TagCacheOperation.Cacheable operation, TaggedCache cache, Object key) {
 		try {
@@ -288,6 +287,7 @@ public final class TagCacheInterceptor implements MethodInterceptor, BeanFactory
 		}
 	}
 
+	/** The first hit of the caches, in order; an entry that cannot be read as the value type is a miss. */
 	private @Nullable ValueWrapper lookup(TagCacheOperation.Cacheable operation, List<TaggedCache> caches,
 			Object key) {
 		for (TaggedCache cache : caches) {
