@@ -1,5 +1,7 @@
 package io.tagcache.redis;
 
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -19,6 +21,8 @@ final class RedisFailureLog {
 
 	private final AtomicLong failuresInBurst = new AtomicLong();
 
+	private final Set<String> refusals = ConcurrentHashMap.newKeySet();
+
 	void failed(String operation, String cacheName, RuntimeException ex) {
 		this.failuresInBurst.incrementAndGet();
 		if (this.failing.compareAndSet(false, true)) {
@@ -27,6 +31,20 @@ final class RedisFailureLog {
 			if (logger.isDebugEnabled()) {
 				logger.debug("Redis failure", ex);
 			}
+		}
+	}
+
+	/**
+	 * A command Redis refused: logged as a warning the first time for each operation and cache, then
+	 * at debug level, so that a hot key in a bad state does not flood the log.
+	 */
+	void refused(String operation, String cacheName, RuntimeException ex) {
+		if (this.refusals.add(operation + " " + cacheName)) {
+			logger.warn("Redis refused " + operation + " on cache '" + cacheName + "' (logged once; "
+					+ "tagcache.errors counts them): " + ex.getMessage());
+		}
+		else if (logger.isDebugEnabled()) {
+			logger.debug("Redis refused " + operation + " on cache '" + cacheName + "'", ex);
 		}
 	}
 

@@ -18,6 +18,7 @@ import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.dao.DataAccessException;
+import org.springframework.dao.InvalidDataAccessResourceUsageException;
 
 /**
  * Keeps the application serving while Redis is down, and keeps invalidations from being lost.
@@ -26,6 +27,11 @@ import org.springframework.dao.DataAccessException;
  * the cool-down instead of each paying a connect or command timeout; then one call probes Redis and,
  * if it answers, traffic resumes. Reads and writes that skip or fail fall back (a miss, a skipped
  * write) and are counted by their cache.
+ *
+ * <p>A command that Redis refuses (a key of the wrong type, a script error) is counted and logged
+ * but does not open the circuit: Redis answers every other call. A refused read or write falls back
+ * like any failure; a refused invalidation is thrown to the caller rather than queued, since a replay
+ * would be refused again.
  *
  * <p>Invalidations (tag invalidations, evictions, clears) that cannot reach Redis are queued, up to
  * {@code pendingLimit}, and replayed before any other call is let through again: no read can see,
@@ -144,10 +150,37 @@ final class RedisOutageGuard {
 	 */
 	<T> T invalidation(String operation, String cacheName, @Nullable CacheCounters counters, Set<String> caches,
 			Supplier<T> action, T whenQueued) {
-		return call(operation, cacheName, counters, action, () -> {
-			enqueue(new PendingInvalidation(action::get, caches));
-			return whenQueued;
-		});
+		if (admit()) {
+			try {
+				T result = action.get();
+				succeeded();
+				return result;
+			}
+			catch (DataAccessException ex) {
+				failed(operation, cacheName, ex);
+				if (isRefusal(ex)) {
+					// Redis answered: replaying would be refused again, so the caller is told.
+					if (counters != null) {
+						counters.error(operation);
+					}
+					throw ex;
+				}
+			}
+		}
+		if (counters != null) {
+			counters.error(operation);
+		}
+		enqueue(new PendingInvalidation(action::get, caches));
+		return whenQueued;
+	}
+
+	/**
+	 * Whether Redis refused a command, as opposed to being unreachable or unable to serve: a key of
+	 * the wrong type, a script error, a missing permission. Such failures are counted and logged but
+	 * do not open the circuit, since Redis answers every other call.
+	 */
+	static boolean isRefusal(DataAccessException ex) {
+		return ex instanceof InvalidDataAccessResourceUsageException;
 	}
 
 	/** Whether calls go to Redis: the circuit is closed and nothing waits for replay. */
@@ -217,13 +250,45 @@ final class RedisOutageGuard {
 			if (next == null) {
 				return;
 			}
-			next.replay().run();
+			try {
+				next.replay().run();
+			}
+			catch (DataAccessException ex) {
+				if (!isRefusal(ex)) {
+					throw ex;
+				}
+				clearRefused(next, ex);
+			}
 			synchronized (this.pending) {
 				if (this.pending.peekFirst() == next) {
 					this.pending.pollFirst();
 					this.pendingCount.decrementAndGet();
 				}
 			}
+		}
+	}
+
+	/**
+	 * A queued invalidation that Redis refuses (a key of the wrong type in its way, say) would block
+	 * the queue for good: the caches it concerns are cleared instead, as on overflow, or, if that is
+	 * refused too, it is dropped. Either way it is logged as an error.
+	 */
+	private void clearRefused(PendingInvalidation refused, DataAccessException ex) {
+		String caches = refused.caches().isEmpty() ? "every cache" : "caches " + refused.caches();
+		try {
+			if (this.overflowRecovery != null) {
+				this.overflowRecovery.clear(refused.caches());
+			}
+			logger.error("Redis refused a queued invalidation (" + ex.getMessage() + "); cleared " + caches
+					+ " instead");
+		}
+		catch (DataAccessException clearFailure) {
+			if (!isRefusal(clearFailure)) {
+				throw clearFailure;
+			}
+			logger.error("Redis refused a queued invalidation (" + ex.getMessage() + ") and clearing " + caches
+					+ " (" + clearFailure.getMessage() + "); dropped it: the entries it concerned stay until they "
+					+ "expire");
 		}
 	}
 
@@ -269,6 +334,10 @@ final class RedisOutageGuard {
 	}
 
 	private void failed(String operation, String cacheName, DataAccessException ex) {
+		if (isRefusal(ex)) {
+			this.failureLog.refused(operation, cacheName, ex);
+			return;
+		}
 		this.failureLog.failed(operation, cacheName, ex);
 		if (this.consecutiveFailures.incrementAndGet() >= this.failureThreshold || this.open) {
 			this.openUntil = this.nanoTime.getAsLong() + this.coolDownNanos;

@@ -14,6 +14,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 import java.util.function.Function;
+import java.util.regex.Pattern;
 
 import io.lettuce.core.KeyScanCursor;
 import io.lettuce.core.Range;
@@ -25,6 +26,7 @@ import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.dao.DataAccessException;
+import org.springframework.dao.InvalidDataAccessResourceUsageException;
 import org.springframework.dao.QueryTimeoutException;
 import org.springframework.data.redis.RedisConnectionFailureException;
 import org.springframework.data.redis.RedisSystemException;
@@ -58,6 +60,9 @@ final class RedisTaggedCacheWriter {
 	private static final byte[] EMPTY = new byte[0];
 
 	private static final byte[] ONE = CacheKeyspace.bytes("1");
+
+	private static final Pattern UNAVAILABLE = Pattern
+		.compile("(^|: )(OOM|BUSY|LOADING|READONLY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|NOREPLICAS|MISCONF)\\b");
 
 	/** Most entries one drain call removes, whatever its time budget. */
 	private static final int DRAIN_CHUNK_LIMIT = 2000;
@@ -569,11 +574,25 @@ final class RedisTaggedCacheWriter {
 		if (ex instanceof io.lettuce.core.RedisConnectionException) {
 			return new RedisConnectionFailureException("Cannot reach Redis: " + ex.getMessage(), ex);
 		}
+		if (ex instanceof io.lettuce.core.RedisCommandExecutionException && !(ex instanceof RedisNoScriptException)
+				&& !isUnavailable(ex.getMessage())) {
+			return new InvalidDataAccessResourceUsageException("Redis refused the command: " + ex.getMessage(), ex);
+		}
 		if (ex instanceof RuntimeException runtime && !(ex instanceof io.lettuce.core.RedisException)) {
 			// not Redis failing: e.g. an entry that is not in tagcache's format, reported as such
 			return runtime;
 		}
 		return new RedisSystemException("Redis command failed: " + ex.getMessage(), ex);
+	}
+
+	/**
+	 * Whether an error reply says that Redis cannot serve for now (out of memory, busy with a script,
+	 * loading, a replica or a cluster without its master, ...), as opposed to refusing this command
+	 * (a key of the wrong type, a script error, a missing permission), which a retry would not fix.
+	 * Inside a script the code follows the script's own prefix.
+	 */
+	static boolean isUnavailable(@Nullable String error) {
+		return error != null && UNAVAILABLE.matcher(error).find();
 	}
 
 	private byte[] retentionMicros() {

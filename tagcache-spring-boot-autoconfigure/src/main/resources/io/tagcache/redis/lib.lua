@@ -36,9 +36,13 @@ end
 
 -- Reads only the header of an entry (most are shorter than 256 bytes), not its value: the value
 -- would be copied into Lua for nothing and left to its garbage collector. Returns nil when the
--- entry does not exist.
+-- entry does not exist, and '' (no tags) when the key is not a string, which no tagcache entry is:
+-- such a key is then overwritten or removed like an entry instead of failing the script.
 local function read_header(entry)
-  local head = redis.call('GETRANGE', entry, 0, 255)
+  local head = redis.pcall('GETRANGE', entry, 0, 255)
+  if type(head) == 'table' then
+    return (redis.call('EXISTS', entry) == 1) and '' or nil
+  end
   if head == '' then
     return nil
   end

@@ -10,8 +10,8 @@ local base, key = ARGV[1], ARGV[2]
 local first_tag = 7
 
 if ARGV[6] == '1' then
-  local existing = redis.call('GET', KEYS[1])
-  if existing then
+  local existing = redis.pcall('GET', KEYS[1])
+  if existing and type(existing) ~= 'table' then
     return { 2, existing }
   end
 end
