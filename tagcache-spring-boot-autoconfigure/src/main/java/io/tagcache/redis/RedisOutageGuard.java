@@ -101,20 +101,7 @@ final class RedisOutageGuard {
 	 */
 	<T> T call(String operation, String cacheName, @Nullable CacheCounters counters, Supplier<T> action,
 			Supplier<T> fallback) {
-		if (admit()) {
-			try {
-				T result = action.get();
-				succeeded();
-				return result;
-			}
-			catch (DataAccessException ex) {
-				failed(operation, cacheName, ex);
-			}
-		}
-		if (counters != null) {
-			counters.error(operation);
-		}
-		return fallback.get();
+		return run(operation, cacheName, counters, action, fallback, false);
 	}
 
 	/**
@@ -150,6 +137,15 @@ final class RedisOutageGuard {
 	 */
 	<T> T invalidation(String operation, String cacheName, @Nullable CacheCounters counters, Set<String> caches,
 			Supplier<T> action, T whenQueued) {
+		// A refused invalidation is thrown: Redis answered, and a replay would be refused again.
+		return run(operation, cacheName, counters, action, () -> {
+			enqueue(new PendingInvalidation(action::get, caches));
+			return whenQueued;
+		}, true);
+	}
+
+	private <T> T run(String operation, String cacheName, @Nullable CacheCounters counters, Supplier<T> action,
+			Supplier<T> fallback, boolean throwRefusals) {
 		if (admit()) {
 			try {
 				T result = action.get();
@@ -158,8 +154,7 @@ final class RedisOutageGuard {
 			}
 			catch (DataAccessException ex) {
 				failed(operation, cacheName, ex);
-				if (isRefusal(ex)) {
-					// Redis answered: replaying would be refused again, so the caller is told.
+				if (throwRefusals && isRefusal(ex)) {
 					if (counters != null) {
 						counters.error(operation);
 					}
@@ -170,8 +165,7 @@ final class RedisOutageGuard {
 		if (counters != null) {
 			counters.error(operation);
 		}
-		enqueue(new PendingInvalidation(action::get, caches));
-		return whenQueued;
+		return fallback.get();
 	}
 
 	/**
