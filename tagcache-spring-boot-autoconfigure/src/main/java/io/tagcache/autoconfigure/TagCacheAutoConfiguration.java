@@ -102,6 +102,8 @@ public final class TagCacheAutoConfiguration {
 		property("tagcache.outage.cool-down", outage.getCoolDown(), () -> builder.coolDown(outage.getCoolDown()));
 		property("tagcache.outage.pending-invalidations", outage.getPendingInvalidations(),
 				() -> builder.pendingInvalidationLimit(outage.getPendingInvalidations()));
+		property("tagcache.outage.invalidation-wait", outage.getInvalidationWait(),
+				() -> builder.invalidationWait(outage.getInvalidationWait()));
 	}
 
 	/** The JDK value types, the application's packages and the configured ones. */

@@ -232,6 +232,21 @@ public class TagCacheProperties {
 		 */
 		private int pendingInvalidations = 10_000;
 
+		/**
+		 * How long an invalidation that could not reach Redis waits for it to answer again (counted
+		 * from the first invalidation queued in an outage) before it returns queued; until the
+		 * replay, other instances may read what it removes.
+		 */
+		private Duration invalidationWait = Duration.ofSeconds(2);
+
+		public Duration getInvalidationWait() {
+			return this.invalidationWait;
+		}
+
+		public void setInvalidationWait(Duration invalidationWait) {
+			this.invalidationWait = invalidationWait;
+		}
+
 		public int getFailureThreshold() {
 			return this.failureThreshold;
 		}

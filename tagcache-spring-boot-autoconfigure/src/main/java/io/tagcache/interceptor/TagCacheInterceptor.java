@@ -54,9 +54,11 @@ import org.springframework.util.function.SingletonSupplier;
  * call, since a silent skip would leave stale entries with no trace. An invalidation that cannot reach
  * Redis is queued by the cache manager and replayed before Redis serves this instance again.</li>
  * <li><b>Single flight</b> ({@code sync = true}): the first caller of a missing key registers its load;
- * callers arriving meanwhile wait for its result instead of calling the method. The first caller looks
- * the key up once more after registering, so a caller that missed just before the previous load stored
- * its value does not load again.</li>
+ * callers arriving meanwhile wait for its result instead of calling the method, unless an invalidation
+ * reached the key's cache slot after the load read its fence (the caller's fence is newer): then the
+ * caller runs its own load, which later callers join. The first caller looks the key up once more after
+ * registering, so a caller that missed just before the previous load stored its value does not load
+ * again.</li>
  * <li><b>Asynchronous results.</b> For {@code CompletableFuture} the lookup runs on the calling thread
  * and the value is stored when the future completes. For {@code Mono}/{@code Flux} nothing happens until
  * subscription; the lookup does not block, and the blocking steps (fence, store, invalidation) run on
@@ -185,8 +187,9 @@ public final class TagCacheInterceptor implements MethodInterceptor, BeanFactory
 			Object key) throws Throwable {
 		ResultKind kind = operation.resultKind();
 		LoadKey loadKey = new LoadKey(cache.getName(), key);
-		Load load = new Load(Thread.currentThread());
-		Load running = this.loads.putIfAbsent(loadKey, load);
+		long[] fences = readFences(List.of(cache), key);
+		Load load = new Load(Thread.currentThread(), fences[0]);
+		Load running = joinOrLead(loadKey, load);
 		if (running != null) {
 			return kind.wrap(running.await(operation, key));
 		}
@@ -199,7 +202,6 @@ public final class TagCacheInterceptor implements MethodInterceptor, BeanFactory
 				result = kind.wrap(value);
 			}
 			else {
-				long[] fences = readFences(List.of(cache), key);
 				result = call.proceed();
 				value = kind.unwrap(result);
 				store(call, operation, List.of(cache), key, fences, value);
@@ -213,6 +215,29 @@ public final class TagCacheInterceptor implements MethodInterceptor, BeanFactory
 		}
 		finally {
 			this.loads.remove(loadKey, load);
+		}
+	}
+
+	/**
+	 * Register the load as the key's running load, or find a running load to wait for: one whose fence
+	 * is at least the caller's, so that no invalidation reached Redis between its fence read and the
+	 * caller's and its value is not older than any invalidation acknowledged before the caller called
+	 * (an unknown fence joins nothing). Otherwise the caller's load replaces it for later callers.
+	 * @return the running load to wait for, or {@code null} when the caller's load runs
+	 */
+	private @Nullable Load joinOrLead(LoadKey loadKey, Load load) {
+		while (true) {
+			Load running = this.loads.putIfAbsent(loadKey, load);
+			if (running == null) {
+				return null;
+			}
+			if (running.fence != TaggedCache.UNKNOWN_FENCE && load.fence != TaggedCache.UNKNOWN_FENCE
+					&& running.fence >= load.fence) {
+				return running;
+			}
+			if (this.loads.replace(loadKey, running, load)) {
+				return null;
+			}
 		}
 	}
 
@@ -239,8 +264,8 @@ public final class TagCacheInterceptor implements MethodInterceptor, BeanFactory
 			return storeWhenDone(call, operation, caches, key, fences, invoker.invoke(), storeExecutor);
 		}
 		LoadKey loadKey = new LoadKey(caches.get(0).getName(), key);
-		Load load = new Load(null);
-		Load running = this.loads.putIfAbsent(loadKey, load);
+		Load load = new Load(null, fences[0]);
+		Load running = joinOrLead(loadKey, load);
 		if (running != null) {
 			return running.result.copy();
 		}
@@ -601,10 +626,14 @@ public final class TagCacheInterceptor implements MethodInterceptor, BeanFactory
 
 		private final @Nullable Thread owner;
 
+		/** The fence the load read before it ran. */
+		final long fence;
+
 		final CompletableFuture<@Nullable Object> result = new CompletableFuture<>();
 
-		Load(@Nullable Thread owner) {
+		Load(@Nullable Thread owner, long fence) {
 			this.owner = owner;
+			this.fence = fence;
 		}
 
 		@Nullable Object await(TagCacheOperation.Cacheable operation, Object key) throws Throwable {

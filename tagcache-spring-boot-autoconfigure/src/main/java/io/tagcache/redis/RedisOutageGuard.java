@@ -1,12 +1,14 @@
 package io.tagcache.redis;
 
 import java.time.Duration;
-import java.util.ArrayDeque;
-import java.util.Deque;
 import java.util.LinkedHashSet;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantLock;
@@ -33,25 +35,46 @@ import org.springframework.dao.InvalidDataAccessResourceUsageException;
  * like any failure; a refused invalidation is thrown to the caller rather than queued, since a replay
  * would be refused again.
  *
- * <p>Invalidations (tag invalidations, evictions, clears) that cannot reach Redis are queued, up to
- * {@code pendingLimit}, and replayed before any other call is let through again: no read can see,
- * and no fenced write can store, what a queued invalidation removes. If the queue overflows, the
- * caches it concerned are cleared when Redis returns instead (a safe over-invalidation). The queue
- * lives in this JVM only: other instances reading Redis meanwhile do not know about it.
+ * <p>Invalidations (tag invalidations, evictions, clears) that cannot reach Redis are queued,
+ * merged ({@link PendingInvalidations}), up to {@code pendingLimit} tags and keys. The caller waits
+ * until its invalidation was replayed, but no longer than the invalidation wait from the start of the
+ * outage: an invalidation is acknowledged once it reached Redis, so that no instance reads what it
+ * removes after the call returned, unless Redis stayed away longer than that (then the call returns
+ * {@code whenQueued}, and other instances may read what it concerns until the replay). While any wait,
+ * every call skips Redis (reads miss, writes are skipped), so no read can see, and no fenced write
+ * can store, what a queued invalidation removes. The replay runs on a thread of its own, never a
+ * caller's (an asynchronous caller is never blocked by it): it is retried every
+ * {@link #REPLAY_INTERVAL} from the failure on, whatever the cool-down, so it starts within that
+ * interval of Redis answering again, and sends every merged invalidation at once, one script per
+ * cache slot. If the queue overflows, the caches it concerned are cleared instead (a safe
+ * over-invalidation). The queue lives in this JVM only: other instances reading Redis between its
+ * return and the end of the replay do not know about it.
  */
 final class RedisOutageGuard {
 
 	private static final Log logger = LogFactory.getLog(RedisOutageGuard.class);
 
-	/** An invalidation waiting for Redis; {@code caches} is empty when it concerns every cache. */
-	record PendingInvalidation(Runnable replay, Set<String> caches) {
+	/** How often a replay is tried while invalidations wait. */
+	static final Duration REPLAY_INTERVAL = Duration.ofMillis(100);
+
+	/** Replays merged invalidations, and clears caches when the queue overflowed. */
+	interface Replayer {
+
+		/**
+		 * Send the invalidations to Redis.
+		 * @throws org.springframework.dao.DataAccessException when Redis fails or refuses
+		 */
+		void replay(PendingInvalidations invalidations);
+
+		/** Clear the given caches, every cache of the prefix when empty. */
+		void clear(Set<String> caches);
 
 	}
 
-	/** Clears the given caches (all of the prefix when empty), when the queue overflowed. */
-	interface OverflowRecovery {
+	/** Runs a replay on a thread of its own after a delay. */
+	interface ReplayScheduler {
 
-		void clear(Set<String> caches);
+		void schedule(Runnable task, Duration delay);
 
 	}
 
@@ -63,6 +86,15 @@ final class RedisOutageGuard {
 
 	private final LongSupplier nanoTime;
 
+	private final long invalidationWaitNanos;
+
+	/** Until when callers of this outage wait for their queued invalidations (guarded by the lock). */
+	private long waitUntil;
+
+	private boolean waiting;
+
+	private final ReplayScheduler scheduler;
+
 	private final RedisFailureLog failureLog = new RedisFailureLog();
 
 	private final AtomicInteger consecutiveFailures = new AtomicInteger();
@@ -71,29 +103,51 @@ final class RedisOutageGuard {
 
 	private volatile boolean open;
 
-	private final ReentrantLock recovery = new ReentrantLock();
+	private final AtomicBoolean probing = new AtomicBoolean();
 
-	private final Deque<PendingInvalidation> pending = new ArrayDeque<>();
+	private final ReentrantLock replaying = new ReentrantLock();
 
+	private final Object lock = new Object();
+
+	private PendingInvalidations pending = new PendingInvalidations();
+
+	private PendingInvalidations inFlight = new PendingInvalidations();
+
+	private boolean replayScheduled;
+
+	private boolean stopped;
+
+	/** Counts what waits, the replay in flight included; non-zero while calls must skip Redis. */
 	private final AtomicInteger pendingCount = new AtomicInteger();
 
-	private volatile boolean overflowed;
+	private boolean overflowed;
 
+	/** The caches to clear after an overflow, {@code null} for every cache. */
 	private @Nullable Set<String> overflowedCaches = new LinkedHashSet<>();
 
 	private final LongAdder overflows = new LongAdder();
 
-	private @Nullable OverflowRecovery overflowRecovery;
+	private final LongAdder replays = new LongAdder();
 
-	RedisOutageGuard(int failureThreshold, Duration coolDown, int pendingLimit, LongSupplier nanoTime) {
+	private @Nullable Replayer replayer;
+
+	RedisOutageGuard(int failureThreshold, Duration coolDown, int pendingLimit, LongSupplier nanoTime,
+			ReplayScheduler scheduler) {
+		this(failureThreshold, coolDown, pendingLimit, Duration.ZERO, nanoTime, scheduler);
+	}
+
+	RedisOutageGuard(int failureThreshold, Duration coolDown, int pendingLimit, Duration invalidationWait,
+			LongSupplier nanoTime, ReplayScheduler scheduler) {
+		this.invalidationWaitNanos = invalidationWait.toNanos();
 		this.failureThreshold = failureThreshold;
 		this.coolDownNanos = coolDown.toNanos();
 		this.pendingLimit = pendingLimit;
 		this.nanoTime = nanoTime;
+		this.scheduler = scheduler;
 	}
 
-	void setOverflowRecovery(OverflowRecovery overflowRecovery) {
-		this.overflowRecovery = overflowRecovery;
+	void setReplayer(Replayer replayer) {
+		this.replayer = replayer;
 	}
 
 	/**
@@ -101,12 +155,12 @@ final class RedisOutageGuard {
 	 */
 	<T> T call(String operation, String cacheName, @Nullable CacheCounters counters, Supplier<T> action,
 			Supplier<T> fallback) {
-		return run(operation, cacheName, counters, action, fallback, false);
+		return run(operation, cacheName, counters, action, fallback, null);
 	}
 
 	/**
 	 * Run an asynchronous read or write; on a skip or failure complete with {@code null} and count
-	 * an error.
+	 * an error. Never blocks the caller.
 	 */
 	<T> CompletableFuture<@Nullable T> callAsync(String operation, String cacheName, CacheCounters counters,
 			Supplier<CompletableFuture<T>> action) {
@@ -130,22 +184,21 @@ final class RedisOutageGuard {
 	}
 
 	/**
-	 * Run an invalidation; when Redis is skipped or fails, queue it for replay and return
-	 * {@code whenQueued}.
-	 * @param caches the caches it concerns, empty for every cache of the prefix (what an overflow
-	 * clears)
+	 * Run an invalidation; when Redis is skipped or fails, queue what it invalidates for replay and
+	 * return {@code whenQueued}.
+	 * @param invalidation what the action invalidates, replayed merged with others when queued
 	 */
-	<T> T invalidation(String operation, String cacheName, @Nullable CacheCounters counters, Set<String> caches,
-			Supplier<T> action, T whenQueued) {
-		// A refused invalidation is thrown: Redis answered, and a replay would be refused again.
+	<T> T invalidation(String operation, String cacheName, @Nullable CacheCounters counters,
+			PendingInvalidations invalidation, Supplier<T> action, T whenQueued) {
 		return run(operation, cacheName, counters, action, () -> {
-			enqueue(new PendingInvalidation(action::get, caches));
+			long deadline = enqueue(invalidation);
+			awaitReplay(invalidation, deadline);
 			return whenQueued;
-		}, true);
+		}, invalidation);
 	}
 
 	private <T> T run(String operation, String cacheName, @Nullable CacheCounters counters, Supplier<T> action,
-			Supplier<T> fallback, boolean throwRefusals) {
+			Supplier<T> fallback, @Nullable PendingInvalidations invalidation) {
 		if (admit()) {
 			try {
 				T result = action.get();
@@ -154,7 +207,8 @@ final class RedisOutageGuard {
 			}
 			catch (DataAccessException ex) {
 				failed(operation, cacheName, ex);
-				if (throwRefusals && isRefusal(ex)) {
+				// A refused invalidation is thrown: Redis answered, and a replay would be refused again.
+				if (invalidation != null && isRefusal(ex)) {
 					if (counters != null) {
 						counters.error(operation);
 					}
@@ -182,6 +236,7 @@ final class RedisOutageGuard {
 		return !this.open && this.pendingCount.get() == 0;
 	}
 
+	/** How many tags, keys and caches wait to be invalidated (merged), the replay in flight included. */
 	int getPendingInvalidations() {
 		return this.pendingCount.get();
 	}
@@ -190,133 +245,225 @@ final class RedisOutageGuard {
 		return this.overflows.sum();
 	}
 
-	/** The fast path is two volatile reads; otherwise one caller at a time probes and replays. */
+	/** How many replays of queued invalidations completed. */
+	long getReplays() {
+		return this.replays.sum();
+	}
+
+	/**
+	 * The fast path is two volatile reads. Nothing goes to Redis while invalidations wait (the
+	 * replay thread sends them); with the circuit open, one call probes after the cool-down.
+	 */
 	private boolean admit() {
 		if (!this.open && this.pendingCount.get() == 0) {
 			return true;
 		}
-		if (this.open && this.nanoTime.getAsLong() - this.openUntil < 0) {
+		if (this.pendingCount.get() > 0) {
 			return false;
 		}
-		if (!this.recovery.tryLock()) {
+		if (this.nanoTime.getAsLong() - this.openUntil < 0 || !this.probing.compareAndSet(false, true)) {
 			return false;
 		}
 		try {
-			boolean wasOpen = this.open;
-			replayPending();
-			// After a cool-down this call is the probe: one more failure opens the circuit again.
-			this.consecutiveFailures.set(wasOpen ? this.failureThreshold - 1 : 0);
+			// This call is the probe: one more failure opens the circuit again.
+			this.consecutiveFailures.set(this.failureThreshold - 1);
 			this.open = false;
 			return true;
 		}
-		catch (DataAccessException ex) {
-			failed("replay", "*", ex);
-			return false;
-		}
 		finally {
-			this.recovery.unlock();
-		}
-	}
-
-	private void replayPending() {
-		if (this.overflowed) {
-			Set<String> caches;
-			synchronized (this.pending) {
-				caches = this.overflowedCaches;
-			}
-			if (this.overflowRecovery != null) {
-				this.overflowRecovery.clear((caches != null) ? caches : Set.of());
-			}
-			synchronized (this.pending) {
-				this.overflowed = false;
-				this.overflowedCaches = new LinkedHashSet<>();
-				this.pendingCount.set(this.pending.size());
-			}
-			logger.warn("Cleared " + ((caches != null && !caches.isEmpty()) ? "caches " + caches : "every cache")
-					+ " after Redis returned: more than " + this.pendingLimit
-					+ " invalidations were queued while it was unreachable");
-		}
-		while (true) {
-			PendingInvalidation next;
-			synchronized (this.pending) {
-				next = this.pending.peekFirst();
-			}
-			if (next == null) {
-				return;
-			}
-			try {
-				next.replay().run();
-			}
-			catch (DataAccessException ex) {
-				if (!isRefusal(ex)) {
-					throw ex;
-				}
-				clearRefused(next, ex);
-			}
-			synchronized (this.pending) {
-				if (this.pending.peekFirst() == next) {
-					this.pending.pollFirst();
-					this.pendingCount.decrementAndGet();
-				}
-			}
+			this.probing.set(false);
 		}
 	}
 
 	/**
-	 * A queued invalidation that Redis refuses (a key of the wrong type in its way, say) would block
-	 * the queue for good: the caches it concerns are cleared instead, as on overflow, or, if that is
-	 * refused too, it is dropped. Either way it is logged as an error.
+	 * Wait until the invalidation reached Redis or the deadline passed, whichever comes first; on the
+	 * replay thread itself (a replay that invalidates) there is no waiting.
 	 */
-	private void clearRefused(PendingInvalidation refused, DataAccessException ex) {
-		String caches = refused.caches().isEmpty() ? "every cache" : "caches " + refused.caches();
+	private void awaitReplay(PendingInvalidations invalidation, long deadline) {
+		long remaining = deadline - this.nanoTime.getAsLong();
+		if (remaining <= 0 || this.replaying.isHeldByCurrentThread()) {
+			return;
+		}
 		try {
-			if (this.overflowRecovery != null) {
-				this.overflowRecovery.clear(refused.caches());
+			invalidation.replayed().get(remaining, TimeUnit.NANOSECONDS);
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+		}
+		catch (ExecutionException | TimeoutException ex) {
+			// still queued: replayed later, and the window applies
+		}
+	}
+
+	/** Queue an invalidation; returns until when its caller may wait for the replay. */
+	private long enqueue(PendingInvalidations invalidation) {
+		synchronized (this.lock) {
+			if (!this.waiting) {
+				// the first invalidation queued in this outage starts the outage's waiting budget
+				this.waiting = true;
+				this.waitUntil = this.nanoTime.getAsLong() + this.invalidationWaitNanos;
 			}
-			logger.error("Redis refused a queued invalidation (" + ex.getMessage() + "); cleared " + caches
-					+ " instead");
+			if (this.overflowed) {
+				addOverflowed(invalidation);
+			}
+			else {
+				// past the outage's waiting budget nobody waits: no link to keep until the replay
+				this.pending.addAll(invalidation, this.nanoTime.getAsLong() - this.waitUntil < 0);
+				if (this.pending.size() + this.inFlight.size() > this.pendingLimit) {
+					this.overflowed = true;
+					this.overflows.increment();
+					addOverflowed(this.pending);
+					addOverflowed(this.inFlight);
+					this.pending = new PendingInvalidations();
+				}
+			}
+			updateCount();
+			scheduleReplay();
+			return this.waitUntil;
+		}
+	}
+
+	private void addOverflowed(PendingInvalidations invalidation) {
+		if (this.overflowedCaches != null && !invalidation.isEmpty()) {
+			Set<String> caches = invalidation.caches();
+			if (caches.isEmpty()) {
+				this.overflowedCaches = null;
+			}
+			else {
+				this.overflowedCaches.addAll(caches);
+			}
+		}
+	}
+
+	/** Called holding the lock. */
+	private void updateCount() {
+		this.pendingCount.set(this.pending.size() + this.inFlight.size() + (this.overflowed ? 1 : 0));
+	}
+
+	/** Called holding the lock. */
+	private void scheduleReplay() {
+		if (!this.replayScheduled && !this.stopped) {
+			this.replayScheduled = true;
+			this.scheduler.schedule(this::replay, REPLAY_INTERVAL);
+		}
+	}
+
+	/**
+	 * Replay what waits, merged, on the scheduler's thread; on an outage, put it back and try again
+	 * after the interval. Invalidations queued during a replay are sent by the next round.
+	 */
+	void replay() {
+		synchronized (this.lock) {
+			this.replayScheduled = false;
+		}
+		if (!this.replaying.tryLock()) {
+			return;
+		}
+		try {
+			while (replayRound()) {
+				this.replays.increment();
+			}
+		}
+		finally {
+			this.replaying.unlock();
+		}
+	}
+
+	/** One round: returns whether it sent something, {@code false} when nothing waits or it failed. */
+	private boolean replayRound() {
+		PendingInvalidations batch;
+		boolean clear;
+		Set<String> cachesToClear;
+		synchronized (this.lock) {
+			if (this.pending.isEmpty() && !this.overflowed) {
+				this.waiting = false;
+				if (this.open) {
+					// Redis answered the last round: close the circuit at once rather than after the cool-down
+					this.open = false;
+					this.consecutiveFailures.set(0);
+				}
+				return false;
+			}
+			batch = this.pending;
+			this.pending = new PendingInvalidations();
+			this.inFlight = batch;
+			clear = this.overflowed;
+			cachesToClear = (this.overflowedCaches != null) ? Set.copyOf(this.overflowedCaches) : Set.of();
+		}
+		Replayer replayer = this.replayer;
+		try {
+			if (clear && replayer != null) {
+				replayer.clear(cachesToClear);
+				logger.warn("Cleared " + (cachesToClear.isEmpty() ? "every cache" : "caches " + cachesToClear)
+						+ " after Redis returned: more than " + this.pendingLimit
+						+ " invalidations were queued while it was unreachable");
+				synchronized (this.lock) {
+					this.overflowed = false;
+					this.overflowedCaches = new LinkedHashSet<>();
+				}
+			}
+			if (!batch.isEmpty() && replayer != null) {
+				try {
+					replayer.replay(batch);
+				}
+				catch (DataAccessException ex) {
+					if (!isRefusal(ex)) {
+						throw ex;
+					}
+					clearRefused(replayer, batch, ex);
+				}
+			}
+			succeeded();
+			synchronized (this.lock) {
+				this.inFlight = new PendingInvalidations();
+				updateCount();
+			}
+			batch.replayed().complete(null);
+			return true;
+		}
+		catch (DataAccessException ex) {
+			failed("replay", "*", ex);
+			synchronized (this.lock) {
+				// put it back, with what was queued meanwhile, and try again after the interval
+				batch.addAll(this.pending, this.nanoTime.getAsLong() - this.waitUntil < 0);
+				this.pending = batch;
+				this.inFlight = new PendingInvalidations();
+				updateCount();
+				scheduleReplay();
+			}
+			return false;
+		}
+	}
+
+	/**
+	 * Queued invalidations that Redis refuses (a key of the wrong type in their way, say) would block
+	 * the queue for good: the caches they concern are cleared instead, as on overflow, or, if that is
+	 * refused too, they are dropped. Either way it is logged as an error.
+	 */
+	private void clearRefused(Replayer replayer, PendingInvalidations refused, DataAccessException ex) {
+		Set<String> caches = refused.caches();
+		String named = caches.isEmpty() ? "every cache" : "caches " + caches;
+		try {
+			replayer.clear(caches);
+			logger.error("Redis refused queued invalidations (" + ex.getMessage() + "); cleared " + named + " instead");
 		}
 		catch (DataAccessException clearFailure) {
 			if (!isRefusal(clearFailure)) {
 				throw clearFailure;
 			}
-			logger.error("Redis refused a queued invalidation (" + ex.getMessage() + ") and clearing " + caches
-					+ " (" + clearFailure.getMessage() + "); dropped it: the entries it concerned stay until they "
-					+ "expire");
+			logger.error("Redis refused queued invalidations (" + ex.getMessage() + ") and clearing " + named + " ("
+					+ clearFailure.getMessage() + "); dropped them: the entries they concerned stay until they expire");
 		}
 	}
 
-	private void enqueue(PendingInvalidation invalidation) {
-		synchronized (this.pending) {
-			if (this.overflowed) {
-				addOverflowed(invalidation);
-				return;
-			}
-			if (this.pending.size() >= this.pendingLimit) {
-				this.overflowed = true;
-				this.overflows.increment();
-				for (PendingInvalidation queued : this.pending) {
-					addOverflowed(queued);
-				}
-				addOverflowed(invalidation);
-				this.pending.clear();
-				// one marker keeps the count non-zero, so that no call passes before the recovery
-				this.pendingCount.set(1);
-				return;
-			}
-			this.pending.addLast(invalidation);
-			this.pendingCount.incrementAndGet();
-		}
-	}
-
-	private void addOverflowed(PendingInvalidation invalidation) {
-		if (this.overflowedCaches != null) {
-			if (invalidation.caches().isEmpty()) {
-				this.overflowedCaches = null;
-			}
-			else {
-				this.overflowedCaches.addAll(invalidation.caches());
-			}
+	/**
+	 * Stop replaying, when the application stops.
+	 * @return how many tags, keys and caches were still waiting to be invalidated, now dropped
+	 */
+	int stop() {
+		synchronized (this.lock) {
+			this.stopped = true;
+			return this.pending.size() + this.inFlight.size() + (this.overflowed ? 1 : 0);
 		}
 	}
 

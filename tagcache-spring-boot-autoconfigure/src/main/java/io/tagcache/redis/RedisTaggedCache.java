@@ -4,12 +4,12 @@ import java.lang.reflect.Type;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 import java.util.stream.IntStream;
 import java.util.stream.LongStream;
@@ -19,6 +19,8 @@ import io.tagcache.TaggedCacheStatistics;
 import io.tagcache.redis.RedisTaggedCacheWriter.PutMode;
 import io.tagcache.redis.RedisTaggedCacheWriter.PutResult;
 import io.tagcache.redis.RedisTaggedCacheWriter.StoredEntry;
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.cache.support.SimpleValueWrapper;
@@ -46,6 +48,8 @@ import org.springframework.cache.support.SimpleValueWrapper;
  */
 public final class RedisTaggedCache implements TaggedCache {
 
+	private static final Log logger = LogFactory.getLog(RedisTaggedCache.class);
+
 	private final String name;
 
 	private final List<CacheKeyspace> keyspaces;
@@ -67,6 +71,8 @@ public final class RedisTaggedCache implements TaggedCache {
 	private final ConcurrentMap<String, Load> loads = new ConcurrentHashMap<>();
 
 	private volatile boolean registered;
+
+	private final AtomicBoolean shardMismatchWarned = new AtomicBoolean();
 
 	RedisTaggedCache(String name, RedisTaggedCacheConfiguration configuration, RedisTaggedCacheManager manager) {
 		TagRules.validateCacheName(name);
@@ -197,25 +203,23 @@ public final class RedisTaggedCache implements TaggedCache {
 		if (hit != null) {
 			return (T) hit.get();
 		}
-		Load load = new Load(Thread.currentThread());
-		Load running = this.loads.putIfAbsent(redisKey, load);
+		// The fence first: it decides whether a running load is recent enough to join.
+		CacheKeyspace keyspace = keyspaceOf(redisKey);
+		long fence = readFence(keyspace);
+		Load load = new Load(Thread.currentThread(), fence);
+		Load running = joinOrLead(redisKey, load);
 		if (running != null) {
 			return (T) running.await(key, this.name);
 		}
 		try {
-			// The fence, and the entry once more: a load that finished between our miss and our
-			// registration has stored it. Both are sent at once, one round trip.
-			CacheKeyspace keyspace = keyspaceOf(redisKey);
-			CompletableFuture<Long> fenceRead = readFenceAsync(keyspace);
-			StoredEntry entry = this.guard
-				.callAsync("get", this.name, this.counters, () -> this.writer.readAsync(keyspace, redisKey))
-				.join();
+			// The entry once more: a load that finished between our miss and our registration stored it.
+			StoredEntry entry = this.guard.call("get", this.name, this.counters, () -> this.writer.read(keyspace, redisKey),
+					() -> null);
 			ValueWrapper stored = (entry != null) ? toValue(entry, null) : null;
 			if (stored != null) {
 				load.result.complete(stored.get());
 				return (T) stored.get();
 			}
-			long fence = fenceRead.join();
 			T value;
 			try {
 				value = valueLoader.call();
@@ -240,6 +244,30 @@ public final class RedisTaggedCache implements TaggedCache {
 		}
 	}
 
+	/**
+	 * Register the load as the key's running load, or find a running load to wait for. A running load
+	 * is joined only if its fence is at least the caller's: no invalidation of the key's slot reached
+	 * Redis between its fence read and the caller's, so it cannot return a value older than an
+	 * invalidation acknowledged before the caller called. (An invalidation queued in this JVM makes
+	 * every fence read unknown until it is replayed, and an unknown fence joins nothing.) Otherwise the
+	 * caller's load replaces it for later callers, and the older one finishes for its own callers only.
+	 * @return the running load to wait for, or {@code null} when the caller's load runs
+	 */
+	private @Nullable Load joinOrLead(String redisKey, Load load) {
+		while (true) {
+			Load running = this.loads.putIfAbsent(redisKey, load);
+			if (running == null) {
+				return null;
+			}
+			if (running.isFreshFor(load.fence)) {
+				return running;
+			}
+			if (this.loads.replace(redisKey, running, load)) {
+				return null;
+			}
+		}
+	}
+
 	@Override
 	@SuppressWarnings("unchecked")
 	public <T> CompletableFuture<T> retrieve(Object key, Supplier<CompletableFuture<T>> valueLoader) {
@@ -248,24 +276,33 @@ public final class RedisTaggedCache implements TaggedCache {
 			if (hit != null) {
 				return CompletableFuture.completedFuture((T) hit.get());
 			}
-			Load load = new Load(null);
-			Load running = this.loads.putIfAbsent(redisKey, load);
-			if (running != null) {
-				return running.result.thenApply(value -> (T) value);
-			}
-			return readFenceAsync(keyspaceOf(redisKey)).thenCompose(fence -> valueLoader.get().thenCompose(value -> {
-				if (value == null && !this.configuration.isCacheNullValues()) {
-					return CompletableFuture.completedFuture(value);
+			return readFenceAsync(keyspaceOf(redisKey)).thenCompose(fence -> {
+				Load load = new Load(null, fence);
+				Load running = joinOrLead(redisKey, load);
+				if (running != null) {
+					return running.result.thenApply(value -> (T) value);
 				}
-				return writeFencedAsync(redisKey, value, fence).thenApply(written -> value);
-			})).whenComplete((value, ex) -> {
-				this.loads.remove(redisKey, load);
-				if (ex != null) {
-					load.result.completeExceptionally(ex);
+				CompletableFuture<T> loaded;
+				try {
+					loaded = valueLoader.get();
 				}
-				else {
-					load.result.complete(value);
+				catch (RuntimeException ex) {
+					loaded = CompletableFuture.failedFuture(ex);
 				}
+				return loaded.thenCompose(value -> {
+					if (value == null && !this.configuration.isCacheNullValues()) {
+						return CompletableFuture.completedFuture(value);
+					}
+					return writeFencedAsync(redisKey, value, fence).thenApply(written -> value);
+				}).whenComplete((value, ex) -> {
+					this.loads.remove(redisKey, load);
+					if (ex != null) {
+						load.result.completeExceptionally(ex);
+					}
+					else {
+						load.result.complete(value);
+					}
+				});
 			});
 		});
 	}
@@ -276,13 +313,30 @@ public final class RedisTaggedCache implements TaggedCache {
 		return readFence(keyspaceOf(redisKey));
 	}
 
+	/**
+	 * Read the generation of the key's slot, after registering the cache (so that an invalidation by
+	 * any instance that starts after this read reaches the slot). No generation means the slot was
+	 * never used or lost its data, and the registry may have lost the cache too: the cache registers
+	 * again, then creates the slot's fence state (which refuses every fence read before the loss).
+	 */
 	private long readFence(CacheKeyspace keyspace) {
-		return this.guard.call("fence", this.name, this.counters, () -> this.writer.readGeneration(keyspace),
-				() -> UNKNOWN_FENCE);
+		return this.guard.call("fence", this.name, this.counters, () -> {
+			ensureRegistered();
+			long generation = this.writer.readGeneration(keyspace);
+			if (generation == 0) {
+				register();
+				generation = this.writer.initFence(keyspace);
+			}
+			return generation;
+		}, () -> UNKNOWN_FENCE);
 	}
 
 	private CompletableFuture<Long> readFenceAsync(CacheKeyspace keyspace) {
-		return this.guard.callAsync("fence", this.name, this.counters, () -> this.writer.readGenerationAsync(keyspace))
+		return this.guard
+			.callAsync("fence", this.name, this.counters, () -> ensureRegisteredAsync()
+				.thenCompose(registered -> this.writer.readGenerationAsync(keyspace))
+				.thenCompose(generation -> (generation != 0) ? CompletableFuture.completedFuture(generation)
+						: registerAsync().thenCompose(registered -> this.writer.initFenceAsync(keyspace))))
 			.thenApply(generation -> (generation != null) ? generation : UNKNOWN_FENCE);
 	}
 
@@ -320,9 +374,11 @@ public final class RedisTaggedCache implements TaggedCache {
 		}
 		Serialized serialized = serialize(value);
 		return this.guard
-			.callAsync("put", this.name, this.counters,
-					() -> this.writer.putAsync(keyspaceOf(redisKey), redisKey, serialized.json(), serialized.typeHint(),
-							this.configuration.getTimeToLive(), List.of(), PutMode.fenced(fence)))
+			.callAsync("put", this.name, this.counters, () -> ensureRegisteredAsync()
+				.thenCompose(registered -> this.writer.putAsync(keyspaceOf(redisKey), redisKey, serialized.json(),
+						serialized.typeHint(), this.configuration.getTimeToLive(), List.of(), PutMode.fenced(fence)))
+				.thenCompose(result -> result.fenceCreated() ? registerAsync().thenApply(registered -> result)
+						: CompletableFuture.completedFuture(result)))
 			.thenApply(result -> {
 				if (result == null) {
 					return false;
@@ -348,7 +404,13 @@ public final class RedisTaggedCache implements TaggedCache {
 		Duration ttl = (timeToLive != null) ? timeToLive : this.configuration.getTimeToLive();
 		PutResult result = this.guard.call("put", this.name, this.counters, () -> {
 			ensureRegistered();
-			return this.writer.put(keyspaceOf(redisKey), redisKey, serialized.json(), serialized.typeHint(), ttl, tags, mode);
+			PutResult written = this.writer.put(keyspaceOf(redisKey), redisKey, serialized.json(),
+					serialized.typeHint(), ttl, tags, mode);
+			if (written.fenceCreated()) {
+				// the slot had lost its data, and the registry may have lost this cache with it
+				register();
+			}
+			return written;
 		}, () -> null);
 		if (result != null) {
 			count(result);
@@ -380,13 +442,41 @@ public final class RedisTaggedCache implements TaggedCache {
 	}
 
 	/**
-	 * Registers the cache in the prefix's registry before its first write, so invalidations from
-	 * any instance reach it; a failed registration fails the write, and is retried with the next.
+	 * Registers the cache in the prefix's registry before its first fence read or write, so that
+	 * invalidations from any instance reach it; a failed registration fails the call, and is retried
+	 * with the next. It registers again whenever its slot turns out to have lost its data.
 	 */
 	private void ensureRegistered() {
 		if (!this.registered) {
-			this.writer.register(this.manager.getKeyPrefix(), this.name, this.keyspaces.size());
-			this.registered = true;
+			register();
+		}
+	}
+
+	private void register() {
+		registered(this.writer.register(this.manager.getKeyPrefix(), this.name, this.keyspaces.size()));
+	}
+
+	private CompletableFuture<Integer> ensureRegisteredAsync() {
+		return this.registered ? CompletableFuture.completedFuture(this.keyspaces.size()) : registerAsync();
+	}
+
+	private CompletableFuture<Integer> registerAsync() {
+		return this.writer.registerAsync(this.manager.getKeyPrefix(), this.name, this.keyspaces.size())
+			.thenApply(previous -> {
+				registered(previous);
+				return previous;
+			});
+	}
+
+	private void registered(int previousShards) {
+		this.registered = true;
+		int shards = this.keyspaces.size();
+		if (previousShards != 0 && previousShards != shards && this.shardMismatchWarned.compareAndSet(false, true)) {
+			logger.warn("Cache '" + this.name + "' has " + shards + " shard(s) here but " + previousShards
+					+ " in the registry of prefix '" + this.manager.getKeyPrefix() + "': another instance is "
+					+ "configured differently. Invalidations cover every shard either uses, but this instance "
+					+ "misses the entries the other writes: configure the same tagcache.caches." + this.name
+					+ ".shards everywhere");
 		}
 	}
 
@@ -401,7 +491,8 @@ public final class RedisTaggedCache implements TaggedCache {
 	public boolean evictIfPresent(Object key) {
 		String redisKey = redisKey(key);
 		boolean removed = this.guard.invalidation("evict", this.name, this.counters,
-				Set.of(this.name), () -> this.writer.evict(keyspaceOf(redisKey), redisKey), false);
+				PendingInvalidations.eviction(this.name, redisKey), () -> this.writer.evict(keyspaceOf(redisKey), redisKey),
+				false);
 		if (removed) {
 			this.counters.evictions.increment();
 		}
@@ -416,7 +507,7 @@ public final class RedisTaggedCache implements TaggedCache {
 	@Override
 	public boolean invalidate() {
 		long removed = this.guard.invalidation("clear", this.name, this.counters,
-				Set.of(this.name), this::clearShards, 0L);
+				PendingInvalidations.clear(this.name), this::clearShards, 0L);
 		this.counters.evictions.add(removed);
 		return removed > 0;
 	}
@@ -425,13 +516,14 @@ public final class RedisTaggedCache implements TaggedCache {
 	public long invalidateTags(Collection<String> tags) {
 		List<String> valid = TagRules.validateTags(tags, this.name);
 		long removed = this.guard.invalidation("invalidate", this.name, this.counters,
-				Set.of(this.name), () -> LongStream.of(this.writer.invalidate(this.keyspaces, valid)).sum(), 0L);
+				PendingInvalidations.tags(this.name, valid),
+				() -> LongStream.of(this.writer.invalidate(this.manager.invalidationKeyspaces(this), valid)).sum(), 0L);
 		recordInvalidation(removed);
 		return removed;
 	}
 
-	private long clearShards() {
-		return this.keyspaces.stream().mapToLong(this.writer::clear).sum();
+	long clearShards() {
+		return this.manager.invalidationKeyspaces(this).stream().mapToLong(this.writer::clear).sum();
 	}
 
 	/**
@@ -485,10 +577,19 @@ public final class RedisTaggedCache implements TaggedCache {
 
 		private final @Nullable Thread owner;
 
+		/** The fence the load read before it ran. */
+		final long fence;
+
 		final CompletableFuture<Object> result = new CompletableFuture<>();
 
-		Load(@Nullable Thread owner) {
+		Load(@Nullable Thread owner, long fence) {
 			this.owner = owner;
+			this.fence = fence;
+		}
+
+		/** Whether a caller that read {@code callerFence} may take this load's value. */
+		boolean isFreshFor(long callerFence) {
+			return this.fence != UNKNOWN_FENCE && callerFence != UNKNOWN_FENCE && this.fence >= callerFence;
 		}
 
 		@Nullable Object await(Object key, String cacheName) {

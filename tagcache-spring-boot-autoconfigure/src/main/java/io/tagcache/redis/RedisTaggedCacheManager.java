@@ -13,6 +13,8 @@ import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.stream.IntStream;
 import java.util.stream.LongStream;
@@ -24,6 +26,7 @@ import tools.jackson.databind.json.JsonMapper;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 
+import org.springframework.beans.factory.DisposableBean;
 import org.springframework.beans.factory.SmartInitializingSingleton;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 import org.springframework.util.Assert;
@@ -46,7 +49,7 @@ import org.springframework.util.Assert;
  *     .build();
  * </pre>
  */
-public final class RedisTaggedCacheManager implements TaggedCacheManager, SmartInitializingSingleton {
+public final class RedisTaggedCacheManager implements TaggedCacheManager, SmartInitializingSingleton, DisposableBean {
 
 	private static final Log logger = LogFactory.getLog(RedisTaggedCacheManager.class);
 
@@ -68,15 +71,43 @@ public final class RedisTaggedCacheManager implements TaggedCacheManager, SmartI
 
 	private final ConcurrentMap<String, RedisTaggedCache> caches = new ConcurrentHashMap<>();
 
+	/** Runs the replay of queued invalidations and the search for abandoned drains. */
+	private final ScheduledThreadPoolExecutor maintenance;
+
+	private static final int REPLAY_TAG_CHUNK = 500;
+
+	/** Detached tag indexes older than this were abandoned: a live drain takes about a second per 100,000 entries. */
+	private static final Duration ABANDONED_DRAIN_AGE = Duration.ofMinutes(1);
+
 	private RedisTaggedCacheManager(Builder builder) {
 		this.keyPrefix = builder.keyPrefix;
 		this.defaults = builder.defaults;
 		this.createOnMissingCache = builder.createOnMissingCache;
 		this.writer = new RedisTaggedCacheWriter(builder.connectionFactory, builder.fenceRetention,
 				builder.inlineInvalidationLimit, builder.drainBudget, compose(builder.operationListeners));
+		this.maintenance = new ScheduledThreadPoolExecutor(1, runnable -> {
+			Thread thread = new Thread(runnable, "tagcache-" + builder.keyPrefix + "-maintenance");
+			thread.setDaemon(true);
+			return thread;
+		});
+		this.maintenance.setKeepAliveTime(10, TimeUnit.SECONDS);
+		this.maintenance.allowCoreThreadTimeOut(true);
+		this.maintenance.setRemoveOnCancelPolicy(true);
 		this.guard = new RedisOutageGuard(builder.failureThreshold, builder.coolDown, builder.pendingInvalidationLimit,
-				System::nanoTime);
-		this.guard.setOverflowRecovery(this::clearAfterOverflow);
+				builder.invalidationWait, System::nanoTime, (task, delay) -> this.maintenance.schedule(task, delay.toNanos(), TimeUnit.NANOSECONDS));
+		this.guard.setReplayer(new RedisOutageGuard.Replayer() {
+
+			@Override
+			public void replay(PendingInvalidations invalidations) {
+				replayInvalidations(invalidations);
+			}
+
+			@Override
+			public void clear(Set<String> caches) {
+				clearCaches(caches);
+			}
+
+		});
 		this.cacheCreationListeners = List.copyOf(builder.cacheCreationListeners);
 		this.serializer = new JsonValueSerializer(builder.jsonMapper, builder.allowList, builder.classLoader);
 		builder.initialCaches.forEach((name, configuration) -> this.caches.put(name,
@@ -130,7 +161,8 @@ public final class RedisTaggedCacheManager implements TaggedCacheManager, SmartI
 		if (valid.isEmpty()) {
 			return 0;
 		}
-		return this.guard.invalidation("invalidate", "*", null, Set.of(), () -> invalidateEverywhere(valid), 0L);
+		return this.guard.invalidation("invalidate", "*", null,
+				PendingInvalidations.tags(PendingInvalidations.EVERY_CACHE, valid), () -> invalidateEverywhere(valid), 0L);
 	}
 
 	private long invalidateEverywhere(List<String> valid) {
@@ -157,15 +189,32 @@ public final class RedisTaggedCacheManager implements TaggedCacheManager, SmartI
 		return keyspacesByCache().values().stream().flatMap(List::stream).toList();
 	}
 
-	/** The keyspaces of each cache of the prefix, by cache name in name order. */
+	/**
+	 * The keyspaces of each cache of the prefix, by cache name in name order: every shard that this
+	 * instance or any registered instance uses (instances configured with different numbers of shards
+	 * are reported when they register).
+	 */
 	private Map<String, List<CacheKeyspace>> keyspacesByCache() {
 		Map<String, List<CacheKeyspace>> keyspaces = new TreeMap<>();
 		this.caches.values().forEach(cache -> keyspaces.put(cache.getName(), cache.keyspaces()));
 		this.writer.registeredCaches(this.keyPrefix)
-			.forEach((name, shards) -> keyspaces.computeIfAbsent(name, missing -> IntStream.range(0, shards)
-				.mapToObj(shard -> new CacheKeyspace(this.keyPrefix, missing, shard))
-				.toList()));
+			.forEach((name, shards) -> keyspaces.merge(name, shards(name, shards), (own, registered) -> (own
+				.size() >= registered.size()) ? own : registered));
 		return keyspaces;
+	}
+
+	private List<CacheKeyspace> shards(String cacheName, int shards) {
+		return IntStream.range(0, shards).mapToObj(shard -> new CacheKeyspace(this.keyPrefix, cacheName, shard)).toList();
+	}
+
+	/**
+	 * The keyspaces an invalidation of one cache covers: its own shards, and any further shard
+	 * another instance registered for it.
+	 */
+	List<CacheKeyspace> invalidationKeyspaces(RedisTaggedCache cache) {
+		Integer registered = this.writer.registeredCaches(this.keyPrefix).get(cache.getName());
+		return (registered == null || registered <= cache.keyspaces().size()) ? cache.keyspaces()
+				: shards(cache.getName(), registered);
 	}
 
 	/** The prefix of every Redis key this manager writes. */
@@ -226,6 +275,49 @@ public final class RedisTaggedCacheManager implements TaggedCacheManager, SmartI
 		loadScripts().exceptionally(ex -> {
 			logger.debug("Could not load the tagcache scripts into Redis at start-up; each is loaded on first use", ex);
 			return null;
+		});
+		this.maintenance.scheduleWithFixedDelay(this::finishAbandonedDrainsQuietly, 0, ABANDONED_DRAIN_AGE.toSeconds(),
+				TimeUnit.SECONDS);
+		checkEvictionPolicy().thenAccept(problem -> {
+			if (problem != null) {
+				logger.error(problem);
+			}
+		}).exceptionally(ex -> {
+			logger.debug("Could not read Redis's maxmemory-policy at start-up", ex);
+			return null;
+		});
+	}
+
+	private void finishAbandonedDrainsQuietly() {
+		long removed = this.guard.call("drain", "*", null, this::finishAbandonedDrains, () -> 0L);
+		if (removed > 0) {
+			logger.info("Finished abandoned drains of prefix '" + this.keyPrefix + "': removed " + removed + " entries");
+		}
+	}
+
+	/**
+	 * Check that Redis's eviction policy cannot evict a tag index before the entries it lists. Under
+	 * {@code allkeys-*}, or {@code volatile-lru}, {@code -lfu} and {@code -random} (indexes have a time
+	 * to live too, never shorter than their entries'), Redis may evict an index while its entries
+	 * remain: invalidating that tag then leaves them stale until they expire. {@code noeviction} and
+	 * {@code volatile-ttl} (which evicts the shortest-lived keys, entries before their indexes) are
+	 * safe. Lost fence state is detected, and refuses every load in flight; lost indexes cannot be.
+	 * Called at start-up, where a problem is logged as an error.
+	 * @return a description of the problem, or {@code null} when every master uses a safe policy
+	 */
+	public CompletableFuture<@Nullable String> checkEvictionPolicy() {
+		return this.writer.evictionPolicies().thenApply(policies -> {
+			List<String> unsafe = policies.stream()
+				.filter(policy -> !policy.equals("noeviction") && !policy.equals("volatile-ttl"))
+				.distinct()
+				.toList();
+			if (unsafe.isEmpty()) {
+				return null;
+			}
+			return "Redis may evict tagcache's tag indexes before their entries (maxmemory-policy "
+					+ String.join(", ", unsafe) + "): an evicted index of prefix '" + this.keyPrefix
+					+ "' leaves its entries stale after an invalidation of its tag, until they expire. Use "
+					+ "maxmemory-policy noeviction or volatile-ttl, or a Redis of its own for the cache";
 		});
 	}
 
@@ -310,11 +402,75 @@ public final class RedisTaggedCacheManager implements TaggedCacheManager, SmartI
 		return keyspacesByCache().getOrDefault(cacheName, List.of(new CacheKeyspace(this.keyPrefix, cacheName)));
 	}
 
-	private void clearAfterOverflow(Set<String> names) {
+	/** Clear the named caches (every cache of the prefix when empty), on every shard any instance uses. */
+	private void clearCaches(Set<String> names) {
 		for (CacheKeyspace keyspace : allKeyspaces()) {
 			if (names.isEmpty() || names.contains(keyspace.cacheName())) {
 				this.writer.clear(keyspace);
 			}
+		}
+	}
+
+	/**
+	 * Send invalidations that waited for Redis, merged: clears, then every evicted key of every cache
+	 * at once, then the tags of each scope in one script per cache slot (in chunks of
+	 * {@value #REPLAY_TAG_CHUNK} tags). Tags invalidated again finish any drain of them an earlier,
+	 * interrupted invalidation left.
+	 */
+	private void replayInvalidations(PendingInvalidations invalidations) {
+		if (!invalidations.clears().isEmpty()) {
+			clearCaches(invalidations.clears());
+		}
+		List<CacheKeyspace> evictedKeyspaces = new ArrayList<>();
+		List<String> evictedKeys = new ArrayList<>();
+		invalidations.evictions().forEach((name, keys) -> {
+			RedisTaggedCache cache = this.caches.get(name);
+			for (String key : keys) {
+				evictedKeyspaces.add((cache != null) ? cache.keyspaceOf(key) : new CacheKeyspace(this.keyPrefix, name));
+				evictedKeys.add(key);
+			}
+		});
+		if (!evictedKeys.isEmpty()) {
+			this.writer.evictAll(evictedKeyspaces, evictedKeys);
+		}
+		invalidations.tags().forEach((scope, tags) -> {
+			List<CacheKeyspace> keyspaces = scope.equals(PendingInvalidations.EVERY_CACHE) ? allKeyspaces()
+					: keyspacesByCache().getOrDefault(scope, List.of(new CacheKeyspace(this.keyPrefix, scope)));
+			List<String> all = List.copyOf(tags);
+			for (int i = 0; i < all.size(); i += REPLAY_TAG_CHUNK) {
+				this.writer.invalidate(keyspaces, all.subList(i, Math.min(all.size(), i + REPLAY_TAG_CHUNK)));
+			}
+		});
+	}
+
+	/**
+	 * Finish the drains that were abandoned in every cache of the prefix: tag indexes detached over
+	 * a minute ago (the process that detached them stopped, or lost Redis, before it drained them).
+	 * Runs at start-up and every minute when the manager is a bean; an invalidation of the same tag
+	 * finishes them too.
+	 * @return the number of entries removed
+	 * @throws org.springframework.dao.DataAccessException when Redis does not answer
+	 */
+	public long finishAbandonedDrains() {
+		return finishAbandonedDrains(ABANDONED_DRAIN_AGE);
+	}
+
+	long finishAbandonedDrains(Duration age) {
+		return this.writer.finishAbandonedDrains(allKeyspaces(), age);
+	}
+
+	/**
+	 * Stop the replay and maintenance thread, when the application context closes. Invalidations
+	 * still waiting for Redis are dropped, and how many is logged.
+	 */
+	@Override
+	public void destroy() {
+		int dropped = this.guard.stop();
+		this.maintenance.shutdownNow();
+		if (dropped > 0) {
+			logger.warn("Dropped " + dropped + " invalidation(s) (tags, keys and caches) of prefix '" + this.keyPrefix
+					+ "' that were waiting for Redis to answer: other instances may serve what they concerned "
+					+ "until it expires");
 		}
 	}
 
@@ -361,6 +517,8 @@ public final class RedisTaggedCacheManager implements TaggedCacheManager, SmartI
 		private Duration coolDown = Duration.ofSeconds(5);
 
 		private int pendingInvalidationLimit = 10_000;
+
+		private Duration invalidationWait = Duration.ofSeconds(2);
 
 		private final List<RedisOperationListener> operationListeners = new ArrayList<>();
 
@@ -535,6 +693,22 @@ public final class RedisTaggedCacheManager implements TaggedCacheManager, SmartI
 		public Builder pendingInvalidationLimit(int limit) {
 			Assert.isTrue(limit > 0, () -> "Pending invalidation limit must be positive, was " + limit);
 			this.pendingInvalidationLimit = limit;
+			return this;
+		}
+
+		/**
+		 * Set how long an invalidation that could not reach Redis waits for its replay (default 2
+		 * seconds), counted from the first invalidation queued in an outage: an invalidation returns
+		 * once it reached Redis, so that no instance reads what it removes after the call, unless Redis
+		 * stays away longer. Then it returns queued (0 entries), and other instances may read what it
+		 * concerns until the replay, which starts within 100 ms of Redis answering again. Zero never
+		 * waits.
+		 * @param wait a duration, zero or more
+		 * @return this builder
+		 */
+		public Builder invalidationWait(Duration wait) {
+			Assert.isTrue(wait != null && !wait.isNegative(), () -> "Invalidation wait must not be negative, was " + wait);
+			this.invalidationWait = wait;
 			return this;
 		}
 

@@ -22,6 +22,7 @@ import io.lettuce.core.RedisNoScriptException;
 import io.lettuce.core.ScanArgs;
 import io.lettuce.core.ScanCursor;
 import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.cluster.api.async.RedisAdvancedClusterAsyncCommands;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import org.jspecify.annotations.Nullable;
 
@@ -60,6 +61,9 @@ final class RedisTaggedCacheWriter {
 	private static final byte[] EMPTY = new byte[0];
 
 	private static final byte[] ONE = CacheKeyspace.bytes("1");
+
+	/** The field that marks a registry as complete; no cache name holds '#'. */
+	private static final String REGISTRY_COMPLETE = "#complete";
 
 	private static final Pattern UNAVAILABLE = Pattern
 		.compile("(^|: )(OOM|BUSY|LOADING|READONLY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|NOREPLICAS|MISCONF)\\b");
@@ -194,12 +198,12 @@ final class RedisTaggedCacheWriter {
 			.thenApply(RedisTaggedCacheWriter::toGeneration));
 	}
 
-	/** What a put did: written, refused by the fence, or (absent-only puts) found an existing entry. */
-	record PutResult(boolean written, @Nullable StoredEntry existing) {
-
-		static final PutResult WRITTEN = new PutResult(true, null);
-
-		static final PutResult FENCED = new PutResult(false, null);
+	/**
+	 * What a put did: written, refused by the fence, or (absent-only puts) found an existing entry.
+	 * {@code fenceCreated} tells that the slot's fence state was missing (lost with the slot's data, or
+	 * never created) and was created by this put: the cache registers itself again.
+	 */
+	record PutResult(boolean written, @Nullable StoredEntry existing, boolean fenceCreated) {
 
 	}
 
@@ -234,9 +238,10 @@ final class RedisTaggedCacheWriter {
 	private CompletableFuture<PutResult> putAsync(RedisClusterAsyncCommands<byte[], byte[]> commands,
 			CacheKeyspace keyspace, String key, byte[] value, String typeHint, Duration timeToLive,
 			Collection<String> tags, PutMode mode) {
-		byte[][] keys = new byte[2 + tags.size()][];
+		byte[][] keys = new byte[3 + tags.size()][];
 		keys[0] = keyspace.entryKey(key);
 		keys[1] = keyspace.fenceKey();
+		keys[2] = keyspace.generationKey();
 		byte[][] args = new byte[6 + tags.size()][];
 		args[0] = keyspace.baseBytes();
 		args[1] = CacheKeyspace.bytes(key);
@@ -246,7 +251,7 @@ final class RedisTaggedCacheWriter {
 		args[5] = mode.onlyIfAbsent() ? ONE : EMPTY;
 		int i = 0;
 		for (String tag : tags) {
-			keys[2 + i] = keyspace.indexKey(tag);
+			keys[3 + i] = keyspace.indexKey(tag);
 			args[6 + i] = CacheKeyspace.bytes(tag);
 			i++;
 		}
@@ -256,10 +261,11 @@ final class RedisTaggedCacheWriter {
 
 	private static PutResult toPutResult(List<Object> reply) {
 		long status = (Long) reply.get(0);
+		boolean created = (Long) reply.get(1) == 1L;
 		if (status == 2) {
-			return new PutResult(false, StoredEntry.decode((byte[]) reply.get(1)));
+			return new PutResult(false, StoredEntry.decode((byte[]) reply.get(2)), created);
 		}
-		return (status == 1) ? PutResult.WRITTEN : PutResult.FENCED;
+		return new PutResult(status == 1, null, created);
 	}
 
 	/** Read the cache's generation without blocking; see {@link #readGeneration}. */
@@ -267,6 +273,28 @@ final class RedisTaggedCacheWriter {
 		return executeAsync("fence", commands -> commands.get(keyspace.generationKey())
 			.toCompletableFuture()
 			.thenApply(RedisTaggedCacheWriter::toGeneration));
+	}
+
+	/**
+	 * Create the fence state of a cache slot when it is missing (the generation was not found: the
+	 * slot was never used, or lost its data) and return the generation; see {@code ensure_fence} in
+	 * {@code lib.lua}.
+	 */
+	long initFence(CacheKeyspace keyspace) {
+		return execute("fence", commands -> initFenceAsync(commands, keyspace));
+	}
+
+	/** {@link #initFence} without blocking. */
+	CompletableFuture<Long> initFenceAsync(CacheKeyspace keyspace) {
+		return executeAsync("fence", commands -> initFenceAsync(commands, keyspace));
+	}
+
+	private CompletableFuture<Long> initFenceAsync(RedisClusterAsyncCommands<byte[], byte[]> commands,
+			CacheKeyspace keyspace) {
+		byte[][] keys = { keyspace.generationKey(), keyspace.fenceKey() };
+		return this.<List<Object>>script(commands, TagCacheScript.INIT_FENCE, ScriptOutputType.MULTI, keys,
+				new byte[0][])
+			.thenApply(reply -> toGeneration((byte[]) reply.get(0)));
 	}
 
 	private static long toGeneration(byte @Nullable [] generation) {
@@ -279,6 +307,23 @@ final class RedisTaggedCacheWriter {
 		byte[][] args = { keyspace.baseBytes(), CacheKeyspace.bytes(key), retentionMicros() };
 		Long removed = execute("evict", commands -> script(commands, TagCacheScript.EVICT, ScriptOutputType.INTEGER, keys, args));
 		return removed == 1L;
+	}
+
+	/**
+	 * Remove entries and fence their keys, one script per key, all issued before any reply is
+	 * awaited (for a replay of queued evictions).
+	 */
+	void evictAll(List<CacheKeyspace> keyspaces, List<String> keys) {
+		execute("evict", commands -> {
+			List<CompletableFuture<Long>> futures = new ArrayList<>(keys.size());
+			for (int i = 0; i < keys.size(); i++) {
+				CacheKeyspace keyspace = keyspaces.get(i);
+				byte[][] scriptKeys = { keyspace.entryKey(keys.get(i)), keyspace.generationKey(), keyspace.fenceKey() };
+				byte[][] args = { keyspace.baseBytes(), CacheKeyspace.bytes(keys.get(i)), retentionMicros() };
+				futures.add(script(commands, TagCacheScript.EVICT, ScriptOutputType.INTEGER, scriptKeys, args));
+			}
+			return CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new));
+		});
 	}
 
 	/**
@@ -427,6 +472,37 @@ final class RedisTaggedCacheWriter {
 		});
 	}
 
+	/**
+	 * The {@code maxmemory-policy} of every master, read from {@code INFO memory} (which managed Redis
+	 * services allow where {@code CONFIG} is disabled).
+	 * @return the policies found, one per node answering
+	 */
+	CompletableFuture<List<String>> evictionPolicies() {
+		return executeAsync("info", commands -> {
+			List<CompletableFuture<String>> infos = new ArrayList<>();
+			if (commands instanceof RedisAdvancedClusterAsyncCommands<byte[], byte[]> cluster) {
+				cluster.masters().commands().info("memory").forEach(info -> infos.add(info.toCompletableFuture()));
+			}
+			else {
+				infos.add(commands.info("memory").toCompletableFuture());
+			}
+			return CompletableFuture.allOf(infos.toArray(CompletableFuture[]::new))
+				.thenApply(done -> infos.stream()
+					.map(CompletableFuture::join)
+					.map(RedisTaggedCacheWriter::evictionPolicy)
+					.toList());
+		});
+	}
+
+	private static String evictionPolicy(String info) {
+		for (String line : info.split("\r?\n")) {
+			if (line.startsWith("maxmemory_policy:")) {
+				return line.substring("maxmemory_policy:".length()).trim();
+			}
+		}
+		return "unknown";
+	}
+
 	/** {@code PING} the node of the cache registry. */
 	String ping() {
 		return execute("ping", commands -> commands.ping().toCompletableFuture());
@@ -434,22 +510,110 @@ final class RedisTaggedCacheWriter {
 
 	/**
 	 * Record a cache and its number of shards in the registry of the prefix, so invalidations from
-	 * any instance reach every shard of it.
+	 * any instance reach every shard of it. The registry keeps the largest number of shards any
+	 * instance registered.
+	 * @return the number of shards registered before, {@code 0} when the cache was not registered
 	 */
-	void register(String keyPrefix, String cacheName, int shards) {
-		execute("registry", commands -> commands
-			.hset(registryKey(keyPrefix), CacheKeyspace.bytes(cacheName), number(shards))
-			.toCompletableFuture());
+	int register(String keyPrefix, String cacheName, int shards) {
+		return execute("registry", commands -> registerAsync(commands, keyPrefix, false, Map.of(cacheName, shards)))
+			.get(0);
 	}
 
-	/** Every cache that an instance with this prefix registered, with its number of shards. */
+	/** {@link #register} without blocking. */
+	CompletableFuture<Integer> registerAsync(String keyPrefix, String cacheName, int shards) {
+		return executeAsync("registry",
+				commands -> registerAsync(commands, keyPrefix, false, Map.of(cacheName, shards)))
+			.thenApply(previous -> previous.get(0));
+	}
+
+	private CompletableFuture<List<Integer>> registerAsync(RedisClusterAsyncCommands<byte[], byte[]> commands,
+			String keyPrefix, boolean complete, Map<String, Integer> caches) {
+		byte[][] args = new byte[1 + 2 * caches.size()][];
+		args[0] = complete ? ONE : EMPTY;
+		int i = 1;
+		for (Map.Entry<String, Integer> cache : caches.entrySet()) {
+			args[i++] = CacheKeyspace.bytes(cache.getKey());
+			args[i++] = number(cache.getValue());
+		}
+		return this.<List<Long>>script(commands, TagCacheScript.REGISTER, ScriptOutputType.MULTI,
+				new byte[][] { registryKey(keyPrefix) }, args)
+			.thenApply(previous -> previous.stream().map(Long::intValue).toList());
+	}
+
+	/**
+	 * Every cache that an instance with this prefix registered, with its number of shards. A registry
+	 * that is not marked complete was lost (a restart, a flush, an eviction) or never built: it is
+	 * rebuilt first from the fence state every used cache slot holds, found with {@code SCAN} (on a
+	 * cluster, on every master), then marked complete. Caches registered meanwhile are kept.
+	 */
 	Map<String, Integer> registeredCaches(String keyPrefix) {
 		Map<byte[], byte[]> entries = execute("registry",
 				commands -> commands.hgetall(registryKey(keyPrefix)).toCompletableFuture());
 		Map<String, Integer> caches = new TreeMap<>();
-		entries.forEach((name, shards) -> caches.put(new String(name, StandardCharsets.UTF_8),
-				Integer.parseInt(new String(shards, StandardCharsets.US_ASCII))));
+		boolean complete = false;
+		for (Map.Entry<byte[], byte[]> entry : entries.entrySet()) {
+			String name = new String(entry.getKey(), StandardCharsets.UTF_8);
+			if (name.equals(REGISTRY_COMPLETE)) {
+				complete = true;
+			}
+			else {
+				caches.put(name, Integer.parseInt(new String(entry.getValue(), StandardCharsets.US_ASCII)));
+			}
+		}
+		if (!complete) {
+			Map<String, Integer> found = findCaches(keyPrefix);
+			found.forEach((name, shards) -> caches.merge(name, shards, Math::max));
+			execute("registry", commands -> registerAsync(commands, keyPrefix, true, found));
+		}
 		return caches;
+	}
+
+	/** The caches whose fence state is in Redis, with the highest shard found plus one. */
+	private Map<String, Integer> findCaches(String keyPrefix) {
+		String start = keyPrefix + ":{";
+		Map<String, Integer> caches = new TreeMap<>();
+		scan(CacheKeyspace.escapeGlob(start) + "*}:gen", "registry", page -> {
+			for (byte[] key : page) {
+				String text = new String(key, StandardCharsets.UTF_8);
+				String slot = text.substring(start.length(), text.length() - "}:gen".length());
+				int hash = slot.lastIndexOf('#');
+				String name = (hash >= 0) ? slot.substring(0, hash) : slot;
+				int shards = (hash >= 0) ? Integer.parseInt(slot.substring(hash + 1)) + 1 : 1;
+				if (!name.isEmpty() && name.indexOf('{') < 0 && name.indexOf('}') < 0) {
+					caches.merge(name, shards, Math::max);
+				}
+			}
+		});
+		return caches;
+	}
+
+	/**
+	 * Finish the drains of detached tag indexes abandoned (detached longer ago than {@code age}) in
+	 * the given cache slots: one script per slot lists them, then each is drained in chunks.
+	 * @return the number of entries removed
+	 */
+	long finishAbandonedDrains(List<CacheKeyspace> keyspaces, Duration age) {
+		byte[] ageMicros = number(age.toNanos() / 1000);
+		List<List<Object>> replies = execute("drain", commands -> {
+			List<CompletableFuture<List<Object>>> futures = new ArrayList<>(keyspaces.size());
+			for (CacheKeyspace keyspace : keyspaces) {
+				futures.add(script(commands, TagCacheScript.ABANDONED_DRAINS, ScriptOutputType.MULTI,
+						new byte[][] { keyspace.detachedKey() }, new byte[][] { keyspace.baseBytes(), ageMicros }));
+			}
+			return CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new))
+				.thenApply(done -> futures.stream().map(CompletableFuture::join).toList());
+		});
+		long[] removed = new long[1];
+		List<CompletableFuture<Void>> drains = new ArrayList<>();
+		for (int i = 0; i < replies.size(); i++) {
+			List<Object> reply = replies.get(i);
+			for (int d = 0; d + 1 < reply.size(); d += 2) {
+				drains.add(drainAsync(keyspaces.get(i), (byte[]) reply.get(d), (byte[]) reply.get(d + 1), 0)
+					.thenAccept(count -> addTo(removed, 0, count)));
+			}
+		}
+		awaitAll(drains);
+		return removed[0];
 	}
 
 	static byte[] registryKey(String keyPrefix) {

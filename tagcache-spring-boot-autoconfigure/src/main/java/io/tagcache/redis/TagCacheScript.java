@@ -24,7 +24,13 @@ enum TagCacheScript {
 
 	FENCE_CACHE("fence-cache.lua"),
 
-	REMOVE_ENTRIES("remove-entries.lua");
+	REMOVE_ENTRIES("remove-entries.lua"),
+
+	INIT_FENCE("init-fence.lua"),
+
+	REGISTER("register.lua"),
+
+	ABANDONED_DRAINS("abandoned-drains.lua");
 
 	private final byte[] source;
 

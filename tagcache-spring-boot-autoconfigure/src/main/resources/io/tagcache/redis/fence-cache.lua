@@ -2,6 +2,6 @@
 -- KEYS[1] generation, KEYS[2] fence
 -- ARGV[1] fence retention in us
 -- Returns the new generation.
-local generation = next_generation(KEYS[1])
+local generation = next_generation(KEYS[1], KEYS[2])
 raise_fence(KEYS[2], generation, { '*' }, tonumber(ARGV[1]))
 return int(generation)

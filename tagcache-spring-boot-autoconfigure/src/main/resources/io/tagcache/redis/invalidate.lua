@@ -5,13 +5,15 @@
 -- KEYS[1] generation, KEYS[2] fence, KEYS[3] detached set, KEYS[4..] index of each tag
 -- ARGV[1] base, ARGV[2] fence retention in us, ARGV[3] inline budget (entries), ARGV[4..] tags
 -- Returns { removed, n, detached index 1, tag 1, ..., detached index n, tag n, then the same pairs for
--- up to 8 indexes detached over a minute ago whose drain never finished: the caller drains those too }.
+-- up to 16 other indexes detached over a minute ago whose drain never finished }: the caller drains them
+-- all, and counts the first n toward this invalidation (the indexes of its tags it detached, and those
+-- an earlier invalidation of its tags detached but did not finish).
 local base = ARGV[1]
 local budget = tonumber(ARGV[3])
 local first_tag = 4
 local ABANDONED_AFTER_US = 60000000
 
-local generation = next_generation(KEYS[1])
+local generation = next_generation(KEYS[1], KEYS[2])
 local fenced = {}
 for i = first_tag, #ARGV do
   fenced[#fenced + 1] = 't:' .. ARGV[i]
@@ -48,14 +50,36 @@ if #inline > 0 then
   redis.call('DEL', unpack(inline))
 end
 
--- Detached indexes whose drain never finished: their invalidation is over a minute old, so the
--- process that started it stopped (a live drain takes about a second per 100,000 entries). This
--- caller finishes them; until then their entries could still be read.
-for _, earlier in ipairs(redis.call('SRANDMEMBER', KEYS[3], 8)) do
+-- Detached indexes whose drain never finished: those of the tags invalidated here, whatever their age
+-- (an earlier invalidation of them was interrupted, by an outage say, and this one is its retry or a
+-- later call: it finishes them, and counts what they remove), and any other over a minute old (the
+-- process that started it stopped; a live drain takes about a second per 100,000 entries). Until they
+-- are drained their entries could still be read.
+local detached = (redis.call('SCARD', KEYS[3]) <= 64) and redis.call('SMEMBERS', KEYS[3])
+    or redis.call('SRANDMEMBER', KEYS[3], 64)
+local invalidated = {}
+for i = first_tag, #ARGV do
+  invalidated[ARGV[i]] = true
+end
+local earlier_own, abandoned = {}, {}
+for _, earlier in ipairs(detached) do
   local earlier_generation, earlier_tag = string.match(string.sub(earlier, #base + 1), '^d:(%d+):(.*)$')
-  if earlier_tag and tonumber(earlier_generation) < generation - ABANDONED_AFTER_US then
-    result[#result + 1] = earlier
-    result[#result + 1] = earlier_tag
+  earlier_generation = tonumber(earlier_generation)
+  if earlier_tag and earlier_generation < generation then
+    if invalidated[earlier_tag] then
+      earlier_own[#earlier_own + 1] = earlier
+      earlier_own[#earlier_own + 1] = earlier_tag
+    elseif earlier_generation < generation - ABANDONED_AFTER_US and #abandoned < 16 then
+      abandoned[#abandoned + 1] = earlier
+      abandoned[#abandoned + 1] = earlier_tag
+    end
   end
+end
+for _, item in ipairs(earlier_own) do
+  result[#result + 1] = item
+end
+result[2] = result[2] + #earlier_own / 2
+for _, item in ipairs(abandoned) do
+  result[#result + 1] = item
 end
 return result

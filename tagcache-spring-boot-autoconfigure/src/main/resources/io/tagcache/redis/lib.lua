@@ -6,7 +6,8 @@
 --                         for each tag; a '\n' ends it. Tags and type hints hold no control character.
 --   base..'t:'..tag     sorted set: member = key, score = the entry's expiry in ms ('+inf' without TTL)
 --   base..'gen'         the cache's invalidation generation: server time in microseconds, strictly increasing
---   base..'fence'       sorted set: member = '*' | 'k:'..key | 't:'..tag, score = generation of its last invalidation
+--   base..'fence'       sorted set: member = '*' | 'k:'..key | 't:'..tag, score = generation of its last invalidation;
+--                         '*' exists from the moment the fence state is created (see ensure_fence)
 --   base..'detached'    set of detached tag indexes still being drained
 --   base..'d:'..gen..':'..tag   a detached tag index, drained in bounded chunks
 -- Every key a script touches is derived from base, so every script stays in one hash slot.
@@ -128,10 +129,33 @@ local function remover_flush(remover)
   return remover.removed
 end
 
+-- Returns the cache's current generation and whether its fence state had to be created. The state
+-- ('gen', and 'fence' always holding '*') exists from the first fence read, put or invalidation of
+-- the slot on. When either key is missing, the slot lost data (a restart without persistence, a
+-- flush, an evicted key) or was never used: the state is created with a new generation that is also
+-- the cache-wide fence '*', so a fence read before the loss can never admit a write after it. The new
+-- generation is above every record left, and derived from the server clock, so it exceeds any
+-- generation handed out before the loss as long as that clock does not step back across it.
+local function ensure_fence(gen_key, fence_key)
+  local current = redis.call('GET', gen_key)
+  if current and redis.call('EXISTS', fence_key) == 1 then
+    return tonumber(current), false
+  end
+  local floor = tonumber(current or '0')
+  local highest = redis.call('ZRANGE', fence_key, -1, -1, 'WITHSCORES')
+  if highest[2] then
+    floor = math.max(floor, tonumber(highest[2]))
+  end
+  local generation = math.max(now_us(), floor + 1)
+  redis.call('SET', gen_key, int(generation))
+  redis.call('ZADD', fence_key, 'GT', int(generation), '*')
+  return generation, true
+end
+
 -- Raises and returns the cache's generation. It is derived from the server clock, so a lost
 -- counter can never go back below the generation of an earlier invalidation.
-local function next_generation(gen_key)
-  local current = tonumber(redis.call('GET', gen_key) or '0')
+local function next_generation(gen_key, fence_key)
+  local current = ensure_fence(gen_key, fence_key)
   local generation = math.max(now_us(), current + 1)
   redis.call('SET', gen_key, int(generation))
   return generation

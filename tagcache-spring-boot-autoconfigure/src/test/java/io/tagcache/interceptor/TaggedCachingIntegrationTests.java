@@ -246,6 +246,25 @@ class TaggedCachingIntegrationTests {
 	}
 
 	@Test
+	void syncNeverHandsACallerAfterAnInvalidationTheLoadThatStartedBeforeIt() {
+		User old = this.users.row(1);
+		CompletableFuture<User> pending = new CompletableFuture<>();
+		this.users.nextFuture(pending);
+		CompletableFuture<User> first = this.users.asyncSync(1);
+
+		this.context.getBean(TaggedCacheManager.class).invalidate("user-1");
+		User renamed = new User(1, old.mail(), "Renamed", old.location());
+		this.users.nextFuture(CompletableFuture.completedFuture(renamed));
+		CompletableFuture<User> second = this.users.asyncSync(1);
+
+		assertThat(this.users.calls("asyncSync")).as("the second caller loads on its own").isEqualTo(2);
+		assertThat(second.join()).isEqualTo(renamed);
+		pending.complete(old);
+		assertThat(first.join()).as("the first caller called before the invalidation").isEqualTo(old);
+		assertThat(this.users.asyncSync(1).join()).isEqualTo(renamed);
+	}
+
+	@Test
 	void syncSharesOnePendingFutureBetweenCallers() {
 		CompletableFuture<User> pending = new CompletableFuture<>();
 		this.users.nextFuture(pending);

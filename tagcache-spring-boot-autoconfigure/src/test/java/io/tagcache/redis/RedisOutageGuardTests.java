@@ -5,9 +5,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.dao.DataAccessException;
@@ -25,14 +25,18 @@ class RedisOutageGuardTests {
 
 	private final AtomicLong clock = new AtomicLong();
 
-	private final RedisOutageGuard guard = new RedisOutageGuard(1, Duration.ofSeconds(5), 10, this.clock::get);
+	/** The replay thread, run by hand. */
+	private final List<Runnable> scheduled = new ArrayList<>();
+
+	private final RedisOutageGuard guard = new RedisOutageGuard(1, Duration.ofSeconds(5), 10, this.clock::get,
+			(task, delay) -> this.scheduled.add(task));
 
 	private final CacheCounters counters = new CacheCounters();
 
-	private final List<Set<String>> cleared = new ArrayList<>();
+	private final FakeReplayer replayer = new FakeReplayer();
 
 	RedisOutageGuardTests() {
-		this.guard.setOverflowRecovery(this.cleared::add);
+		this.guard.setReplayer(this.replayer);
 	}
 
 	@Test
@@ -51,47 +55,143 @@ class RedisOutageGuardTests {
 	@Test
 	void aRefusedInvalidationIsThrownNotQueued() {
 		assertThatExceptionOfType(InvalidDataAccessResourceUsageException.class)
-			.isThrownBy(() -> this.guard.invalidation("invalidate", "users", this.counters, Set.of("users"),
+			.isThrownBy(() -> this.guard.invalidation("invalidate", "users", this.counters, tags("users", "user-1"),
 					failing(refusal()), 0L));
 		assertThat(this.guard.getPendingInvalidations()).isZero();
 		assertThat(this.guard.isAvailable()).isTrue();
 		assertThat(this.counters.getErrors("invalidate")).isOne();
+		assertThat(this.scheduled).isEmpty();
 	}
 
 	@Test
-	void aQueuedInvalidationThatRedisRefusesOnReplayClearsItsCachesInsteadOfBlockingTheQueue() {
-		AtomicReference<Supplier<DataAccessException>> failure = new AtomicReference<>(this::outage);
-		Supplier<Long> invalidation = () -> {
-			throw failure.get().get();
-		};
-		assertThat(this.guard.invalidation("invalidate", "users", this.counters, Set.of("users"), invalidation, 0L))
-			.as("queued")
-			.isZero();
-		assertThat(this.guard.getPendingInvalidations()).isOne();
+	void queuedInvalidationsAreMergedAndReplayedTogetherOnTheReplayThreadNotByCallers() {
+		queue(tags("users", "user-1", "loc-1"));
+		queue(tags("users", "user-1", "user-2"));
+		queue(tags(PendingInvalidations.EVERY_CACHE, "loc-1"));
+		queue(PendingInvalidations.eviction("users", "7"));
+		assertThat(this.guard.getPendingInvalidations()).as("distinct tags and keys").isEqualTo(5);
+		assertThat(this.scheduled).as("one replay scheduled").hasSize(1);
 
-		failure.set(this::refusal);
+		assertThat(this.guard.call("get", "users", this.counters, () -> "from Redis", () -> "fallback"))
+			.as("callers skip Redis while invalidations wait, whatever the cool-down")
+			.isEqualTo("fallback");
 		this.clock.addAndGet(Duration.ofSeconds(6).toNanos());
 		assertThat(this.guard.call("get", "users", this.counters, () -> "from Redis", () -> "fallback"))
+			.isEqualTo("fallback");
+		assertThat(this.replayer.replayed).as("no caller replays").isEmpty();
+
+		runScheduled();
+		assertThat(this.replayer.replayed).hasSize(1);
+		PendingInvalidations replayed = this.replayer.replayed.get(0);
+		assertThat(replayed.tags()).containsEntry("users", Set.of("user-1", "loc-1", "user-2"))
+			.containsEntry(PendingInvalidations.EVERY_CACHE, Set.of("loc-1"));
+		assertThat(replayed.evictions()).containsEntry("users", Set.of("7"));
+		assertThat(this.guard.getPendingInvalidations()).isZero();
+		assertThat(this.guard.isAvailable()).as("the replay closed the circuit").isTrue();
+		assertThat(this.guard.call("get", "users", this.counters, () -> "from Redis", () -> "fallback"))
 			.isEqualTo("from Redis");
-		assertThat(this.cleared).containsExactly(Set.of("users"));
+	}
+
+	@Test
+	void aReplayThatFailsIsKeptWithWhatWasQueuedMeanwhileAndTriedAgainWithoutWaitingForTheCoolDown() {
+		queue(tags("users", "user-1"));
+		this.replayer.failure = outage();
+		runScheduled();
+		assertThat(this.guard.getPendingInvalidations()).isOne();
+		assertThat(this.scheduled).as("tried again after the interval").hasSize(1);
+
+		queue(tags("users", "user-2"));
+		this.replayer.failure = null;
+		runScheduled();
+		assertThat(this.replayer.replayed).hasSize(1);
+		assertThat(this.replayer.replayed.get(0).tags()).containsEntry("users", Set.of("user-1", "user-2"));
+		assertThat(this.guard.isAvailable()).isTrue();
+	}
+
+	@Test
+	void queuedInvalidationsThatRedisRefusesOnReplayClearTheirCachesInsteadOfBlockingTheQueue() {
+		queue(tags("users", "user-1"));
+		this.replayer.failure = refusal();
+		runScheduled();
+		assertThat(this.replayer.cleared).containsExactly(Set.of("users"));
 		assertThat(this.guard.getPendingInvalidations()).isZero();
 		assertThat(this.guard.isAvailable()).isTrue();
 	}
 
 	@Test
 	void aRefusedReplayWhoseClearIsRefusedTooIsDropped() {
-		this.guard.setOverflowRecovery(caches -> {
-			throw refusal();
-		});
-		AtomicReference<Supplier<DataAccessException>> failure = new AtomicReference<>(this::outage);
-		this.guard.invalidation("invalidate", "users", this.counters, Set.of("users"), () -> {
-			throw failure.get().get();
-		}, 0L);
-		failure.set(this::refusal);
-		this.clock.addAndGet(Duration.ofSeconds(6).toNanos());
-		assertThat(this.guard.call("get", "users", this.counters, () -> "from Redis", () -> "fallback"))
-			.isEqualTo("from Redis");
+		queue(tags("users", "user-1"));
+		this.replayer.failure = refusal();
+		this.replayer.clearFailure = refusal();
+		runScheduled();
 		assertThat(this.guard.getPendingInvalidations()).isZero();
+		assertThat(this.scheduled).isEmpty();
+	}
+
+	@Test
+	void anOverflowingQueueClearsTheCachesItConcernedInstead() {
+		for (int i = 0; i < 11; i++) {
+			queue(tags((i % 2 == 0) ? "users" : "books", "tag-" + i));
+		}
+		assertThat(this.guard.getOverflows()).isOne();
+		assertThat(this.guard.isAvailable()).isFalse();
+		runScheduled();
+		assertThat(this.replayer.cleared).containsExactly(Set.of("users", "books"));
+		assertThat(this.replayer.replayed).isEmpty();
+		assertThat(this.guard.isAvailable()).isTrue();
+	}
+
+	@Test
+	void stoppingReportsWhatIsDroppedAndSchedulesNoMoreReplays() {
+		queue(tags("users", "user-1", "user-2"));
+		this.scheduled.clear();
+		assertThat(this.guard.stop()).isEqualTo(2);
+		queue(tags("users", "user-3"));
+		assertThat(this.scheduled).isEmpty();
+	}
+
+	private void queue(PendingInvalidations invalidation) {
+		assertThat(this.guard.invalidation("invalidate", "users", this.counters, invalidation, failing(outage()), 0L))
+			.as("queued")
+			.isZero();
+	}
+
+	private void runScheduled() {
+		List<Runnable> tasks = new ArrayList<>(this.scheduled);
+		this.scheduled.clear();
+		tasks.forEach(Runnable::run);
+	}
+
+	private static PendingInvalidations tags(String scope, String... tags) {
+		return PendingInvalidations.tags(scope, List.of(tags));
+	}
+
+	private static final class FakeReplayer implements RedisOutageGuard.Replayer {
+
+		final List<PendingInvalidations> replayed = new ArrayList<>();
+
+		final List<Set<String>> cleared = new ArrayList<>();
+
+		@Nullable DataAccessException failure;
+
+		@Nullable DataAccessException clearFailure;
+
+		@Override
+		public void replay(PendingInvalidations invalidations) {
+			if (this.failure != null) {
+				throw this.failure;
+			}
+			this.replayed.add(invalidations);
+		}
+
+		@Override
+		public void clear(Set<String> caches) {
+			if (this.clearFailure != null) {
+				throw this.clearFailure;
+			}
+			this.cleared.add(caches);
+		}
+
 	}
 
 	@Test

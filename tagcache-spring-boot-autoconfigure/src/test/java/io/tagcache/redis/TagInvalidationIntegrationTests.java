@@ -209,6 +209,8 @@ class TagInvalidationIntegrationTests {
 				builder -> builder.inlineInvalidationLimit(10).drainBudget(Duration.ofNanos(1000)));
 		RedisTaggedCache cache = budgeted.getCache("users");
 		LongStream.range(0, 640).forEach(id -> cache.put(id, "user " + id, List.of("loc-1", "user-" + id)));
+		// the first read of a new prefix's registry completes it (a script); not counted below
+		budgeted.getAllCacheNames();
 		this.redis.admin().resetStats();
 		assertThat(cache.invalidateTags(List.of("loc-1"))).isEqualTo(640);
 		assertThat(this.redis.admin().commandCalls())
