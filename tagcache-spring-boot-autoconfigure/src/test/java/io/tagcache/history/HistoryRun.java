@@ -51,7 +51,7 @@ final class HistoryRun implements AutoCloseable {
 	static final Duration LONGEST_ROUND = Duration.ofSeconds(10);
 
 	/** A writer pauses up to this long between writes, so that reads mostly hit. */
-	private static final long WRITER_PAUSE_NANOS = TimeUnit.MILLISECONDS.toNanos(4);
+	private static final long WRITER_PAUSE_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
 
 	/** How many stale reads a phase describes in full. */
 	private static final int SAMPLES = 8;
@@ -63,6 +63,11 @@ final class HistoryRun implements AutoCloseable {
 	private final UserDatabase database = new UserDatabase(USERS, LOCATIONS, MAILS);
 
 	private final LongAdder loads = new LongAdder();
+
+	private final LongAdder tailLoads = new LongAdder();
+
+	/** When the quiet last third of the current round starts. */
+	private volatile long tailStart;
 
 	private final List<Instance> instances = new ArrayList<>();
 
@@ -106,9 +111,11 @@ final class HistoryRun implements AutoCloseable {
 	private void round(Duration length, Outcome outcome) throws InterruptedException {
 		History history = this.database.newHistory();
 		this.loads.reset();
+		this.tailLoads.reset();
 		long start = System.nanoTime();
 		long end = start + length.toNanos();
 		long faultsEnd = start + length.toNanos() * 2 / 3;
+		this.tailStart = faultsEnd;
 		List<Thread> threads = new ArrayList<>();
 		for (Instance instance : this.instances) {
 			for (int i = 0; i < READERS; i++) {
@@ -145,6 +152,9 @@ final class HistoryRun implements AutoCloseable {
 			throw new IllegalStateException("The fault " + this.fault + " did not finish within 30 s");
 		}
 		outcome.loads.add(this.loads.sum());
+		outcome.tailLoads.add(this.tailLoads.sum());
+		outcome.tailReads.add(history.reads().stream().filter((read) -> read.start() >= faultsEnd).count());
+		this.instances.forEach((instance) -> outcome.pending.add(instance.manager.getPendingInvalidations()));
 		outcome.add(HistoryChecker.check(history));
 	}
 
@@ -218,6 +228,14 @@ final class HistoryRun implements AutoCloseable {
 		}
 	}
 
+	/** Counts a call of a lookup's method body, a miss. */
+	private void loaded() {
+		this.loads.increment();
+		if (System.nanoTime() >= this.tailStart) {
+			this.tailLoads.increment();
+		}
+	}
+
 	@Override
 	public void close() {
 		this.instances.forEach(Instance::close);
@@ -232,6 +250,8 @@ final class HistoryRun implements AutoCloseable {
 
 		private final AnnotationConfigApplicationContext context;
 
+		private final RedisTaggedCacheManager manager;
+
 		private final UserService service;
 
 		Instance(String name, LettuceConnectionFactory connectionFactory, String prefix, boolean forgetful) {
@@ -242,12 +262,13 @@ final class HistoryRun implements AutoCloseable {
 				.allowedTypes(TypeAllowList.jdkValueTypes().and(User.class.getPackageName()))
 				.coolDown(Duration.ofMillis(200))
 				.build();
+			this.manager = manager;
 			this.context = new AnnotationConfigApplicationContext();
 			this.context.registerBean(TaggedCacheManager.class,
 					() -> forgetful ? new ForgetfulCacheManager(manager) : manager);
 			this.context.register(TaggedCachingConfiguration.class);
 			this.context.registerBean(UserService.class, () -> new UserService(HistoryRun.this.database,
-					HistoryRun.this.loads));
+					HistoryRun.this::loaded));
 			this.context.refresh();
 			this.service = this.context.getBean(UserService.class);
 		}
@@ -267,6 +288,13 @@ final class HistoryRun implements AutoCloseable {
 		private final LongAdder writes = new LongAdder();
 
 		private final LongAdder loads = new LongAdder();
+
+		private final LongAdder tailReads = new LongAdder();
+
+		private final LongAdder tailLoads = new LongAdder();
+
+		/** Invalidations still queued at the end of each round, summed over instances and rounds. */
+		private final LongAdder pending = new LongAdder();
 
 		private final LongAdder readErrors = new LongAdder();
 
@@ -320,6 +348,12 @@ final class HistoryRun implements AutoCloseable {
 			return (this.reads > 0) ? Math.max(0, 1 - (double) this.loads.sum() / this.reads) : 0;
 		}
 
+		/** The share of reads answered from the cache in the quiet last third of each round. */
+		double tailHitRate() {
+			long reads = this.tailReads.sum();
+			return (reads > 0) ? Math.max(0, 1 - (double) this.tailLoads.sum() / reads) : 0;
+		}
+
 		/** The first stale reads, each with the writes around it. */
 		String samples() {
 			return this.samples.toString();
@@ -332,10 +366,12 @@ final class HistoryRun implements AutoCloseable {
 		/** One line for people, e.g. for the README. */
 		String summary() {
 			return String.format(
-					"%s: %,d reads, %,d writes, hit rate %.1f%%, %,d stale reads "
-							+ "(%,d faults injected, %,d failed; %,d read errors, %,d write errors)",
-					this.name, this.reads, writes(), hitRate() * 100, this.staleReads, this.faults.sum(),
-					this.faultErrors.sum(), readErrors(), this.writeErrors.sum());
+					"%s: %,d reads, %,d writes, hit rate %.1f%% (%.1f%% after the faults), %,d stale reads "
+							+ "(%,d faults injected, %,d failed; %,d read errors, %,d write errors; "
+							+ "%,d invalidations still queued at the end)",
+					this.name, this.reads, writes(), hitRate() * 100, tailHitRate() * 100, this.staleReads,
+					this.faults.sum(), this.faultErrors.sum(), readErrors(), this.writeErrors.sum(),
+					this.pending.sum());
 		}
 
 	}

@@ -2,7 +2,6 @@ package io.tagcache.history;
 
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.atomic.LongAdder;
 
 import io.tagcache.annotation.CacheableTagged;
 import io.tagcache.annotation.InvalidateTags;
@@ -21,28 +20,28 @@ public class UserService {
 
 	private final UserDatabase database;
 
-	private final LongAdder loads;
+	private final Runnable loaded;
 
-	UserService(UserDatabase database, LongAdder loads) {
+	UserService(UserDatabase database, Runnable loaded) {
 		this.database = database;
-		this.loads = loads;
+		this.loaded = loaded;
 	}
 
 	@CacheableTagged(cacheNames = "users", key = "#id")
 	public User byId(long id) {
-		this.loads.increment();
+		this.loaded.run();
 		return this.database.find(id);
 	}
 
 	@CacheableTagged(cacheNames = "usersByMail", key = "#mail", tags = "'mail-' + #mail.toLowerCase()")
 	public Optional<User> byMail(String mail) {
-		this.loads.increment();
+		this.loaded.run();
 		return this.database.findByMail(mail);
 	}
 
 	@CacheableTagged(cacheNames = "usersByLocation", key = "#locationId", tags = "'loc-' + #locationId")
 	public List<User> byLocation(long locationId) {
-		this.loads.increment();
+		this.loaded.run();
 		return this.database.findByLocation(locationId);
 	}
 
