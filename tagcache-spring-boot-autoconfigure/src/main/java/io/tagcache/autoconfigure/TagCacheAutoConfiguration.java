@@ -96,6 +96,8 @@ public final class TagCacheAutoConfiguration {
 				() -> builder.inlineInvalidationLimit(properties.getInlineInvalidationLimit()));
 		property("tagcache.drain-budget", properties.getDrainBudget(),
 				() -> builder.drainBudget(properties.getDrainBudget()));
+		property("tagcache.transaction-hold", properties.getTransactionHold(),
+				() -> builder.transactionHold(properties.getTransactionHold()));
 		TagCacheProperties.Outage outage = properties.getOutage();
 		property("tagcache.outage.failure-threshold", outage.getFailureThreshold(),
 				() -> builder.failureThreshold(outage.getFailureThreshold()));

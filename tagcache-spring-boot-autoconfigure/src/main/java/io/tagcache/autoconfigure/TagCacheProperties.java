@@ -69,6 +69,13 @@ public class TagCacheProperties {
 	private Duration drainBudget = Duration.ofMillis(1);
 
 	/**
+	 * Longest time an invalidation issued inside a Spring transaction holds its tags: until the
+	 * transaction completes no instance stores a value carrying them; if the JVM dies meanwhile, the
+	 * hold ends on its own after this long.
+	 */
+	private Duration transactionHold = Duration.ofMinutes(1);
+
+	/**
 	 * Caches created at start-up, by name, with their own settings.
 	 */
 	private Map<String, Cache> caches = new LinkedHashMap<>();
@@ -140,6 +147,14 @@ public class TagCacheProperties {
 
 	public void setInlineInvalidationLimit(int inlineInvalidationLimit) {
 		this.inlineInvalidationLimit = inlineInvalidationLimit;
+	}
+
+	public Duration getTransactionHold() {
+		return this.transactionHold;
+	}
+
+	public void setTransactionHold(Duration transactionHold) {
+		this.transactionHold = transactionHold;
 	}
 
 	public Duration getDrainBudget() {

@@ -24,6 +24,7 @@ import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.aop.framework.AopProxyUtils;
+import org.springframework.aop.support.AopUtils;
 import org.springframework.beans.BeansException;
 import org.springframework.beans.factory.BeanFactory;
 import org.springframework.beans.factory.BeanFactoryAware;
@@ -32,7 +33,10 @@ import org.springframework.cache.Cache.ValueWrapper;
 import org.springframework.cache.interceptor.SimpleKeyGenerator;
 import org.springframework.expression.EvaluationContext;
 import org.springframework.expression.EvaluationException;
+import org.springframework.core.annotation.MergedAnnotations;
+import org.springframework.core.annotation.MergedAnnotations.SearchStrategy;
 import org.springframework.util.Assert;
+import org.springframework.util.ClassUtils;
 import org.springframework.util.ObjectUtils;
 import org.springframework.util.function.SingletonSupplier;
 
@@ -83,6 +87,15 @@ public final class TagCacheInterceptor implements MethodInterceptor, BeanFactory
 	private final LongAdder uncachedResults = new LongAdder();
 
 	private final Set<String> warned = ConcurrentHashMap.newKeySet();
+
+	private static final List<String> TRANSACTIONAL = List.of("org.springframework.transaction.annotation.Transactional",
+			"jakarta.transaction.Transactional");
+
+	private static final boolean TX_PRESENT = ClassUtils.isPresent(
+			"org.springframework.transaction.support.TransactionSynchronizationManager",
+			TagCacheInterceptor.class.getClassLoader());
+
+	private final ConcurrentMap<Method, Boolean> transactional = new ConcurrentHashMap<>();
 
 	private @Nullable BeanFactory beanFactory;
 
@@ -427,7 +440,17 @@ public final class TagCacheInterceptor implements MethodInterceptor, BeanFactory
 	private @Nullable Object invalidate(Call call, TagCacheOperation.Invalidate operation) throws Throwable {
 		if (operation.beforeInvocation()) {
 			invalidateTags(call, operation, null);
-			return call.proceed();
+			if (!isTransactional(operation.method(), call.targetClass)) {
+				return call.proceed();
+			}
+			// This advice runs outside the method's transaction: values of the rows it changes may be loaded
+			// and stored again while it runs, so its tags are invalidated again once it completed.
+			try {
+				return call.proceed();
+			}
+			finally {
+				invalidateTags(call, operation, null);
+			}
 		}
 		Object result = call.proceed();
 		ResultKind kind = operation.resultKind();
@@ -460,6 +483,30 @@ public final class TagCacheInterceptor implements MethodInterceptor, BeanFactory
 		if (!tags.isEmpty()) {
 			this.cacheManager.obtain().invalidate(tags);
 		}
+	}
+
+	/**
+	 * Whether the method runs a transaction of its own that this advice may enclose: it or its class is
+	 * annotated with Spring's or Jakarta's {@code @Transactional} and no transaction is active yet.
+	 * Looked up by annotation name, so that {@code spring-tx} stays optional.
+	 */
+	private boolean isTransactional(Method method, Class<?> targetClass) {
+		boolean annotated = this.transactional.computeIfAbsent(method, (key) -> {
+			Method specific = AopUtils.getMostSpecificMethod(method, targetClass);
+			for (String annotation : TRANSACTIONAL) {
+				if (MergedAnnotations.from(specific, SearchStrategy.TYPE_HIERARCHY).isPresent(annotation)
+						|| MergedAnnotations.from(targetClass, SearchStrategy.TYPE_HIERARCHY).isPresent(annotation)) {
+					return true;
+				}
+			}
+			return false;
+		});
+		return annotated && !isTransactionActive();
+	}
+
+	private static boolean isTransactionActive() {
+		return TX_PRESENT && org.springframework.transaction.support.TransactionSynchronizationManager
+			.isActualTransactionActive();
 	}
 
 	/** Calls a method that returns its value asynchronously. */

@@ -364,6 +364,11 @@ public final class RedisTaggedCache implements TaggedCache {
 			// not a stale write refused: the fence read failed, which counted as an error already
 			return false;
 		}
+		if (this.manager.isInsideInvalidatingTransaction()) {
+			// loaded inside a transaction that wrote: possibly its own uncommitted data
+			this.counters.rejectedPuts.increment();
+			return false;
+		}
 		PutResult result = write(redisKey, value, tags, timeToLive, PutMode.fenced(fence));
 		return result != null && result.written();
 	}
@@ -512,14 +517,15 @@ public final class RedisTaggedCache implements TaggedCache {
 		return removed > 0;
 	}
 
+	/**
+	 * {@inheritDoc}
+	 * <p>Inside a Spring transaction the tags are held until it completes, then invalidated again; see
+	 * {@link RedisTaggedCacheManager#invalidate(Collection)}.
+	 */
 	@Override
 	public long invalidateTags(Collection<String> tags) {
 		List<String> valid = TagRules.validateTags(tags, this.name);
-		long removed = this.guard.invalidation("invalidate", this.name, this.counters,
-				PendingInvalidations.tags(this.name, valid),
-				() -> LongStream.of(this.writer.invalidate(this.manager.invalidationKeyspaces(this), valid)).sum(), 0L);
-		recordInvalidation(removed);
-		return removed;
+		return valid.isEmpty() ? 0 : this.manager.invalidate(this.name, valid, this);
 	}
 
 	long clearShards() {

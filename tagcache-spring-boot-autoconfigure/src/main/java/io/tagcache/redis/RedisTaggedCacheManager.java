@@ -71,6 +71,8 @@ public final class RedisTaggedCacheManager implements TaggedCacheManager, SmartI
 
 	private final ConcurrentMap<String, RedisTaggedCache> caches = new ConcurrentHashMap<>();
 
+	private final Duration transactionHold;
+
 	/** Runs the replay of queued invalidations and the search for abandoned drains. */
 	private final ScheduledThreadPoolExecutor maintenance;
 
@@ -83,6 +85,7 @@ public final class RedisTaggedCacheManager implements TaggedCacheManager, SmartI
 		this.keyPrefix = builder.keyPrefix;
 		this.defaults = builder.defaults;
 		this.createOnMissingCache = builder.createOnMissingCache;
+		this.transactionHold = builder.transactionHold;
 		this.writer = new RedisTaggedCacheWriter(builder.connectionFactory, builder.fenceRetention,
 				builder.inlineInvalidationLimit, builder.drainBudget, compose(builder.operationListeners));
 		this.maintenance = new ScheduledThreadPoolExecutor(1, runnable -> {
@@ -161,13 +164,52 @@ public final class RedisTaggedCacheManager implements TaggedCacheManager, SmartI
 		if (valid.isEmpty()) {
 			return 0;
 		}
-		return this.guard.invalidation("invalidate", "*", null,
-				PendingInvalidations.tags(PendingInvalidations.EVERY_CACHE, valid), () -> invalidateEverywhere(valid), 0L);
+		return invalidate(PendingInvalidations.EVERY_CACHE, valid, null);
 	}
 
-	private long invalidateEverywhere(List<String> valid) {
+	/**
+	 * Invalidate tags in every cache ({@link PendingInvalidations#EVERY_CACHE}) or one; inside a Spring
+	 * transaction with a hold, and again when it completes.
+	 * @param cache the cache of a one-cache scope, {@code null} for every cache
+	 */
+	long invalidate(String scope, List<String> tags, @Nullable RedisTaggedCache cache) {
+		Duration hold = Duration.ZERO;
+		if (TransactionalInvalidations.isActive()) {
+			TransactionalInvalidations.record(this, scope, tags, this::invalidateAfterTransaction);
+			hold = this.transactionHold;
+		}
+		return invalidateNow(scope, tags, cache, hold);
+	}
+
+	private long invalidateNow(String scope, List<String> tags, @Nullable RedisTaggedCache cache, Duration hold) {
+		if (cache == null) {
+			return this.guard.invalidation("invalidate", "*", null, PendingInvalidations.tags(scope, tags),
+					() -> invalidateEverywhere(tags, hold), 0L);
+		}
+		long removed = this.guard.invalidation("invalidate", cache.getName(), cache.counters(),
+				PendingInvalidations.tags(scope, tags),
+				() -> LongStream.of(this.writer.invalidate(invalidationKeyspaces(cache), tags, hold)).sum(), 0L);
+		cache.recordInvalidation(removed);
+		return removed;
+	}
+
+	/** The second invalidation of tags invalidated inside a transaction, when it completed: no hold. */
+	private void invalidateAfterTransaction(String scope, List<String> tags) {
+		invalidateNow(scope, tags,
+				scope.equals(PendingInvalidations.EVERY_CACHE) ? null : getCache(scope), Duration.ZERO);
+	}
+
+	/**
+	 * Whether a value loaded now must not be stored: the current transaction invalidated tags through
+	 * this manager, so what it reads may be its own uncommitted data.
+	 */
+	boolean isInsideInvalidatingTransaction() {
+		return TransactionalInvalidations.hasInvalidated(this);
+	}
+
+	private long invalidateEverywhere(List<String> valid, Duration hold) {
 		List<CacheKeyspace> keyspaces = allKeyspaces();
-		long[] removed = this.writer.invalidate(keyspaces, valid);
+		long[] removed = this.writer.invalidate(keyspaces, valid, hold);
 		Map<String, Long> removedByCache = new LinkedHashMap<>();
 		for (int i = 0; i < removed.length; i++) {
 			removedByCache.merge(keyspaces.get(i).cacheName(), removed[i], Long::sum);
@@ -520,6 +562,8 @@ public final class RedisTaggedCacheManager implements TaggedCacheManager, SmartI
 
 		private Duration invalidationWait = Duration.ofSeconds(2);
 
+		private Duration transactionHold = Duration.ofMinutes(1);
+
 		private final List<RedisOperationListener> operationListeners = new ArrayList<>();
 
 		private final List<Consumer<? super RedisTaggedCache>> cacheCreationListeners = new ArrayList<>();
@@ -709,6 +753,22 @@ public final class RedisTaggedCacheManager implements TaggedCacheManager, SmartI
 		public Builder invalidationWait(Duration wait) {
 			Assert.isTrue(wait != null && !wait.isNegative(), () -> "Invalidation wait must not be negative, was " + wait);
 			this.invalidationWait = wait;
+			return this;
+		}
+
+		/**
+		 * Set how long an invalidation issued inside a Spring transaction holds its tags at most (default
+		 * 1 minute): until the transaction completes, no instance stores a value carrying them; if the
+		 * JVM dies before, the hold ends on its own after this long. A transaction that runs longer loses
+		 * the hold (values of the committed data may then be stored), and its completion still removes
+		 * them.
+		 * @param hold a positive duration
+		 * @return this builder
+		 */
+		public Builder transactionHold(Duration hold) {
+			Assert.isTrue(hold != null && !hold.isNegative() && !hold.isZero(),
+					() -> "Transaction hold must be positive, was " + hold);
+			this.transactionHold = hold;
 			return this;
 		}
 

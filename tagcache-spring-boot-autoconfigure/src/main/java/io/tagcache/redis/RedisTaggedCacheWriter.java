@@ -333,13 +333,23 @@ final class RedisTaggedCacheWriter {
 	 * @return the number of entries removed in each cache, in the order of {@code keyspaces}
 	 */
 	long[] invalidate(List<CacheKeyspace> keyspaces, Collection<String> tags) {
+		return invalidate(keyspaces, tags, Duration.ZERO);
+	}
+
+	/**
+	 * Invalidate tags as {@link #invalidate(List, Collection)} does, and hold them: their fence records
+	 * are raised {@code hold} ahead of the generation, so that no write of them is stored until an
+	 * invalidation of them without hold (or the end of the hold).
+	 */
+	long[] invalidate(List<CacheKeyspace> keyspaces, Collection<String> tags, Duration hold) {
 		if (keyspaces.isEmpty() || tags.isEmpty()) {
 			return new long[keyspaces.size()];
 		}
+		byte[] holdMicros = number(hold.toNanos() / 1000);
 		List<List<Object>> replies = execute("invalidate", commands -> {
 			List<CompletableFuture<List<Object>>> futures = new ArrayList<>(keyspaces.size());
 			for (CacheKeyspace keyspace : keyspaces) {
-				futures.add(invalidateAsync(commands, keyspace, tags));
+				futures.add(invalidateAsync(commands, keyspace, tags, holdMicros));
 			}
 			return CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new))
 				.thenApply(done -> futures.stream().map(CompletableFuture::join).toList());
@@ -372,19 +382,20 @@ final class RedisTaggedCacheWriter {
 	}
 
 	private CompletableFuture<List<Object>> invalidateAsync(RedisClusterAsyncCommands<byte[], byte[]> commands,
-			CacheKeyspace keyspace, Collection<String> tags) {
+			CacheKeyspace keyspace, Collection<String> tags, byte[] holdMicros) {
 		byte[][] keys = new byte[3 + tags.size()][];
 		keys[0] = keyspace.generationKey();
 		keys[1] = keyspace.fenceKey();
 		keys[2] = keyspace.detachedKey();
-		byte[][] args = new byte[3 + tags.size()][];
+		byte[][] args = new byte[4 + tags.size()][];
 		args[0] = keyspace.baseBytes();
 		args[1] = retentionMicros();
 		args[2] = number(this.inlineInvalidationLimit);
+		args[3] = holdMicros;
 		int i = 0;
 		for (String tag : tags) {
 			keys[3 + i] = keyspace.indexKey(tag);
-			args[3 + i] = CacheKeyspace.bytes(tag);
+			args[4 + i] = CacheKeyspace.bytes(tag);
 			i++;
 		}
 		return script(commands, TagCacheScript.INVALIDATE, ScriptOutputType.MULTI, keys, args);

@@ -3,14 +3,16 @@
 -- atomically) for the caller to drain in bounded chunks. Either way the tags are fenced first,
 -- so that no value read before this script can be stored after it.
 -- KEYS[1] generation, KEYS[2] fence, KEYS[3] detached set, KEYS[4..] index of each tag
--- ARGV[1] base, ARGV[2] fence retention in us, ARGV[3] inline budget (entries), ARGV[4..] tags
+-- ARGV[1] base, ARGV[2] fence retention in us, ARGV[3] inline budget (entries), ARGV[4] hold in us (0 =
+-- none: see below), ARGV[5..] tags
 -- Returns { removed, n, detached index 1, tag 1, ..., detached index n, tag n, then the same pairs for
 -- up to 16 other indexes detached over a minute ago whose drain never finished }: the caller drains them
 -- all, and counts the first n toward this invalidation (the indexes of its tags it detached, and those
 -- an earlier invalidation of its tags detached but did not finish).
 local base = ARGV[1]
 local budget = tonumber(ARGV[3])
-local first_tag = 4
+local first_tag = 5
+local hold = tonumber(ARGV[4])
 local ABANDONED_AFTER_US = 60000000
 
 local generation = next_generation(KEYS[1], KEYS[2])
@@ -19,13 +21,27 @@ for i = first_tag, #ARGV do
   fenced[#fenced + 1] = 't:' .. ARGV[i]
 end
 raise_fence(KEYS[2], generation, fenced, tonumber(ARGV[2]))
+if hold > 0 then
+  -- A hold (an invalidation inside a transaction): the tags' records are raised ahead of the generation,
+  -- so every fence read until then is below them and no write of the tags is stored until the
+  -- transaction completes and invalidates them again (which sets them back to its generation), or the
+  -- hold expires on its own.
+  for i = 1, #fenced, 1000 do
+    local args = {}
+    for j = i, math.min(i + 999, #fenced) do
+      args[#args + 1] = int(generation + hold)
+      args[#args + 1] = fenced[j]
+    end
+    redis.call('ZADD', KEYS[2], 'GT', unpack(args))
+  end
+end
 
 -- Indexes removed inline are dropped whole: no record is removed from them one by one.
 local inline = {}
 local skipped = {}
 local result = { 0, 0 }
 for i = first_tag, #ARGV do
-  local tag, index = ARGV[i], KEYS[i]
+  local tag, index = ARGV[i], KEYS[i - 1]
   local size = redis.call('ZCARD', index)
   if size > 0 and size <= budget then
     budget = budget - size
