@@ -97,7 +97,11 @@ class TagIndexExpiryIntegrationTests {
 		cache.putFenced(1L, "v2", List.of("loc-1"), Duration.ofSeconds(10), cache.readFence(1L));
 		double second = this.redis.admin().sync(redis -> redis.zscore(index, "1"));
 		assertThat(second).isLessThan(first);
-		assertThat(pttl(index)).as("the index outlives the entry, never its longest TTL").isBetween(10_000L, 100_000L);
+		// the index's TTL first: the entry's, read after it, is at most that (Redis 7 keeps the longest TTL the
+		// index was given, 6.2 follows the entry)
+		long indexTtl = pttl(index);
+		long entryTtl = pttl(manager.getKeyPrefix() + ":{users}:e:1");
+		assertThat(indexTtl).as("the index outlives the entry, never its longest TTL").isBetween(entryTtl, 100_000L);
 	}
 
 	@Test

@@ -2,20 +2,19 @@ package io.tagcache.test;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 import io.lettuce.core.RedisURI;
 
 import static org.awaitility.Awaitility.await;
 
 /**
- * A Redis Cluster of three local {@code redis-server} masters without replicas, created
- * with {@code redis-cli --cluster create}.
+ * A Redis Cluster of three local {@code redis-server} masters without replicas: each master is
+ * given a third of the slots ({@code CLUSTER ADDSLOTS}) and the first meets the others
+ * ({@code CLUSTER MEET}), what {@code redis-cli --cluster create} does, so no {@code redis-cli} is
+ * needed.
  * <p>
  * It is the smallest real cluster, and enough to catch code that silently assumes one
  * node holds every key: multi-key commands across slots, {@code SCAN} or scripts run
@@ -26,8 +25,11 @@ import static org.awaitility.Awaitility.await;
  */
 public final class RedisCluster implements AutoCloseable {
 
-	static final String CLUSTER_TOOLS_MISSING = "The cluster integration tests need a local redis-server and "
-			+ "redis-cli (Docker is not used for the cluster): install redis-server (e.g. `apt-get install redis-server`).";
+	static final String CLUSTER_TOOLS_MISSING = "The cluster integration tests need a local redis-server (Docker is "
+			+ "not used for the cluster): install redis-server (e.g. `apt-get install redis-server`), or run on a "
+			+ "platform whose redis-server the embedded-redis test dependency ships.";
+
+	private static final int SLOTS = 16384;
 
 	private static final int MASTERS = 3;
 
@@ -44,7 +46,7 @@ public final class RedisCluster implements AutoCloseable {
 	 * @return the running cluster, to be {@linkplain #close() closed} by the caller
 	 */
 	public static RedisCluster start() {
-		if (!RedisServer.isInstalled() || !RedisServer.isOnPath("redis-cli")) {
+		if (!RedisServer.isAvailable()) {
 			throw new IllegalStateException(CLUSTER_TOOLS_MISSING);
 		}
 		RedisCluster cluster = new RedisCluster();
@@ -97,28 +99,23 @@ public final class RedisCluster implements AutoCloseable {
 	}
 
 	private void create() {
-		List<String> command = new ArrayList<>(List.of("redis-cli", "--cluster", "create"));
-		this.servers.forEach((server) -> command.add(server.host() + ":" + server.port()));
-		command.addAll(List.of("--cluster-replicas", "0", "--cluster-yes"));
-		Path output = this.servers.get(0).directory().resolve("cluster-create.log");
 		try {
-			Process process = new ProcessBuilder(command).redirectErrorStream(true)
-				.redirectOutput(output.toFile())
-				.start();
-			boolean exited = process.waitFor(STARTUP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-			if (!exited) {
-				process.destroyForcibly().waitFor();
+			for (int i = 0; i < MASTERS; i++) {
+				int first = SLOTS * i / MASTERS;
+				int last = SLOTS * (i + 1) / MASTERS - 1;
+				List<String> command = new ArrayList<>(List.of("CLUSTER", "ADDSLOTS"));
+				for (int slot = first; slot <= last; slot++) {
+					command.add(String.valueOf(slot));
+				}
+				this.servers.get(i).call(command.toArray(String[]::new));
 			}
-			if (!exited || process.exitValue() != 0) {
-				throw new IllegalStateException(String.join(" ", command) + " failed:\n" + Files.readString(output));
+			RedisServer first = this.servers.get(0);
+			for (RedisServer other : this.servers.subList(1, MASTERS)) {
+				first.call("CLUSTER", "MEET", other.host(), String.valueOf(other.port()));
 			}
 		}
 		catch (IOException ex) {
-			throw new UncheckedIOException("Could not run " + command, ex);
-		}
-		catch (InterruptedException ex) {
-			Thread.currentThread().interrupt();
-			throw new IllegalStateException("Interrupted while creating " + this, ex);
+			throw new UncheckedIOException("Could not create " + this, ex);
 		}
 	}
 

@@ -2,7 +2,6 @@ package io.tagcache.test;
 
 import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
-import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -16,7 +15,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -46,9 +44,8 @@ public final class RedisServer implements AutoCloseable {
 	static final String HOST = "127.0.0.1";
 
 	static final String REDIS_MISSING = "Integration tests need Redis: install redis-server "
-			+ "(e.g. `apt-get install redis-server`) or run a Docker engine for Testcontainers.";
-
-	private static final String EXECUTABLE = "redis-server";
+			+ "(e.g. `apt-get install redis-server`), run a Docker engine for Testcontainers, or run on Linux or "
+			+ "macOS (x86-64 or ARM), whose redis-server the embedded-redis test dependency ships.";
 
 	/** Cluster nodes also listen on port + 10000 (the cluster bus), which must stay valid. */
 	private static final int HIGHEST_PORT = 65535 - 10000;
@@ -78,18 +75,20 @@ public final class RedisServer implements AutoCloseable {
 	}
 
 	/**
-	 * Whether a {@code redis-server} executable is on the {@code PATH}.
-	 * @return {@code true} if {@link #start(String...)} can work
+	 * Whether a {@code redis-server} executable is on the {@code PATH} (and not overridden by the
+	 * {@code embedded} mode).
+	 * @return {@code true} if an installed Redis is used
 	 */
 	public static boolean isInstalled() {
-		return isOnPath(EXECUTABLE);
+		return !RedisBinary.isForcedEmbedded() && RedisBinary.isOnPath(RedisBinary.EXECUTABLE);
 	}
 
-	static boolean isOnPath(String executable) {
-		String path = System.getenv("PATH");
-		return path != null && Arrays.stream(path.split(File.pathSeparator))
-			.filter((dir) -> !dir.isEmpty())
-			.anyMatch((dir) -> Files.isExecutable(Path.of(dir, executable)));
+	/**
+	 * Whether {@link #start(String...)} can work: Redis is installed, or shipped for this platform.
+	 * @return {@code true} if a server can be started
+	 */
+	public static boolean isAvailable() {
+		return RedisBinary.isAvailable();
 	}
 
 	/**
@@ -246,7 +245,7 @@ public final class RedisServer implements AutoCloseable {
 	 * @return {@code false} if it exited because its port was in use
 	 */
 	private boolean launch() {
-		List<String> command = new ArrayList<>(List.of(EXECUTABLE, "--port", String.valueOf(this.port), "--bind",
+		List<String> command = new ArrayList<>(List.of(RedisBinary.executable(), "--port", String.valueOf(this.port), "--bind",
 				HOST, "--save", "", "--appendonly", "no", "--dir", this.directory.toString()));
 		command.addAll(this.extraArgs);
 		ProcessBuilder builder = new ProcessBuilder(command).directory(this.directory.toFile())
@@ -257,7 +256,7 @@ public final class RedisServer implements AutoCloseable {
 			started = builder.start();
 		}
 		catch (IOException ex) {
-			throw new IllegalStateException(isInstalled() ? "Could not run " + command : REDIS_MISSING, ex);
+			throw new IllegalStateException(isAvailable() ? "Could not run " + command : REDIS_MISSING, ex);
 		}
 		this.process = started;
 		try {

@@ -155,7 +155,7 @@ public enum RedisTopology {
 	private static RedisURI startStandalone() {
 		String mode = System.getProperty(MODE_PROPERTY, Objects.requireNonNullElse(System.getenv(MODE_VARIABLE), "auto"));
 		return switch (mode.trim().toLowerCase(Locale.ROOT)) {
-			case "local" -> closeAtShutdown(RedisServer.start()).uri();
+			case "local", "embedded" -> closeAtShutdown(RedisServer.start()).uri();
 			case "docker" -> closeAtShutdown(DockerRedisServer.start()).uri();
 			// Probing Docker is slow and logs errors: only do it without redis-server
 			case "auto" -> {
@@ -165,10 +165,14 @@ public enum RedisTopology {
 				if (DockerRedisServer.isDockerAvailable()) {
 					yield closeAtShutdown(DockerRedisServer.start()).uri();
 				}
+				if (RedisServer.isAvailable()) {
+					// the redis-server that the embedded-redis test dependency ships
+					yield closeAtShutdown(RedisServer.start()).uri();
+				}
 				throw new IllegalStateException(RedisServer.REDIS_MISSING);
 			}
 			default -> throw new IllegalStateException(
-					"Unknown " + MODE_PROPERTY + " '" + mode + "': use auto, local or docker");
+					"Unknown " + MODE_PROPERTY + " '" + mode + "': use auto, local, embedded or docker");
 		};
 	}
 
