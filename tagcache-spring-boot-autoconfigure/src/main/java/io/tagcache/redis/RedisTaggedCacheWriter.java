@@ -43,8 +43,10 @@ import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactor
  * <p>Design: a hit is one plain {@code GET} of the entry string (a header line with the type hint
  * and tags, then the value; see {@link StoredEntry}), no script, so it costs Redis what any cache
  * read costs. Everything that must stay consistent runs as one script on the cache's hash slot: a
- * put writes the value, its tag list and every tag-index record, and checks the fence; an
- * invalidation removes entries, their index records and the tag index, and raises the fence.
+ * put writes the value, its tag list and every tag-index record, and checks the fence (a put with
+ * many tags writes its records in chunks first, and its last script checks they are all there
+ * before it writes the entry); an invalidation removes entries, their index records and the tag
+ * index, and raises the fence.
  * Scripts run with {@code EVALSHA}; Lettuce does not recover from {@code NOSCRIPT} (after a
  * restart or {@code SCRIPT FLUSH}), so each call falls back once to {@code EVAL} with the source,
  * routed by the same key to the node that answered, which also caches the script there again.
@@ -71,8 +73,8 @@ final class RedisTaggedCacheWriter {
 
 	/**
 	 * Most tags a put writes in one script; a put with more is split (see {@link #chunkedPutAsync}). A
-	 * tag costs a put about four Redis calls (measured: about 1,000 tags per 4 ms of Redis time on 2
-	 * loaded cores, see BENCHMARKS.md), so a chunk holds Redis well under the 2 ms every script stays in.
+	 * tag costs a put about four Redis calls, about 10 us on 2 loaded cores (BENCHMARKS.md, "Puts with
+	 * many tags"), so a chunk holds Redis for about 1-2 ms, near the bound every script stays in.
 	 */
 	static final int TAGS_PER_SCRIPT = 128;
 
