@@ -31,7 +31,9 @@ end
 
 -- The scratch set holds the key alone, so ZINTERSTORE walks one member and looks it up in each index;
 -- it keeps the lowest score found, and is left empty (deleted) as soon as an index lacks the key.
+-- (Emptied first: a call that failed half-way may have left members of other keys in it.)
 local scratch = KEYS[4]
+redis.call('DEL', scratch)
 redis.call('ZADD', scratch, '+inf', key)
 for i = first_index, #KEYS, 4000 do
   local args = { scratch }
