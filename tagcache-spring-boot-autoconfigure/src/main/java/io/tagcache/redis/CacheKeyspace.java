@@ -22,6 +22,8 @@ final class CacheKeyspace {
 
 	private final byte[] detachedKey;
 
+	private final byte[] putCheckKey;
+
 	CacheKeyspace(String keyPrefix, String cacheName) {
 		this(keyPrefix, cacheName, 0);
 	}
@@ -37,6 +39,7 @@ final class CacheKeyspace {
 		this.generationKey = bytes(this.base + "gen");
 		this.fenceKey = bytes(this.base + "fence");
 		this.detachedKey = bytes(this.base + "detached");
+		this.putCheckKey = bytes(this.base + "put-check");
 	}
 
 	String cacheName() {
@@ -71,6 +74,11 @@ final class CacheKeyspace {
 
 	byte[] detachedKey() {
 		return this.detachedKey;
+	}
+
+	/** The scratch set of {@code put-checked.lua}, which exists only while that script runs. */
+	byte[] putCheckKey() {
+		return this.putCheckKey;
 	}
 
 	/** A {@code SCAN MATCH} pattern for the cache's entry keys, glob characters escaped. */

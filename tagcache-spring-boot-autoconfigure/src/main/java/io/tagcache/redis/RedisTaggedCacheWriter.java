@@ -3,6 +3,7 @@ package io.tagcache.redis;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
@@ -42,8 +43,10 @@ import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactor
  * <p>Design: a hit is one plain {@code GET} of the entry string (a header line with the type hint
  * and tags, then the value; see {@link StoredEntry}), no script, so it costs Redis what any cache
  * read costs. Everything that must stay consistent runs as one script on the cache's hash slot: a
- * put writes the value, its tag list and every tag-index record, and checks the fence; an
- * invalidation removes entries, their index records and the tag index, and raises the fence.
+ * put writes the value, its tag list and every tag-index record, and checks the fence (a put with
+ * many tags writes its records in chunks first, and its last script checks they are all there
+ * before it writes the entry); an invalidation removes entries, their index records and the tag
+ * index, and raises the fence.
  * Scripts run with {@code EVALSHA}; Lettuce does not recover from {@code NOSCRIPT} (after a
  * restart or {@code SCRIPT FLUSH}), so each call falls back once to {@code EVAL} with the source,
  * routed by the same key to the node that answered, which also caches the script there again.
@@ -68,6 +71,16 @@ final class RedisTaggedCacheWriter {
 	private static final Pattern UNAVAILABLE = Pattern
 		.compile("(^|: )(OOM|BUSY|LOADING|READONLY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|NOREPLICAS|MISCONF)\\b");
 
+	/**
+	 * Most tags a put writes in one script; a put with more is split (see {@link #chunkedPutAsync}). A
+	 * tag costs a put about four Redis calls, about 10 us on 2 loaded cores (BENCHMARKS.md, "Puts with
+	 * many tags"), so a chunk holds Redis for about 1-2 ms, near the bound every script stays in.
+	 */
+	static final int TAGS_PER_SCRIPT = 128;
+
+	/** How often a put with many tags is sent again when records went missing before its last step. */
+	private static final int CHUNKED_PUT_ATTEMPTS = 3;
+
 	/** Most entries one drain call removes, whatever its time budget. */
 	private static final int DRAIN_CHUNK_LIMIT = 2000;
 
@@ -84,6 +97,10 @@ final class RedisTaggedCacheWriter {
 	private final RedisOperationListener listener;
 
 	private volatile @Nullable RedisClusterAsyncCommands<byte[], byte[]> sharedCommands;
+
+	/** Test seam: runs after the chunks of a put with many tags were sent, before its last step. */
+	private volatile Runnable beforePutCheck = () -> {
+	};
 
 	RedisTaggedCacheWriter(LettuceConnectionFactory connectionFactory, Duration fenceRetention,
 			int inlineInvalidationLimit, Duration drainBudget, RedisOperationListener listener) {
@@ -238,6 +255,9 @@ final class RedisTaggedCacheWriter {
 	private CompletableFuture<PutResult> putAsync(RedisClusterAsyncCommands<byte[], byte[]> commands,
 			CacheKeyspace keyspace, String key, byte[] value, String typeHint, Duration timeToLive,
 			Collection<String> tags, PutMode mode) {
+		if (tags.size() > TAGS_PER_SCRIPT && !timeToLive.isZero() && !mode.onlyIfAbsent()) {
+			return chunkedPutAsync(commands, keyspace, key, value, typeHint, timeToLive, List.copyOf(tags), mode, 1);
+		}
 		byte[][] keys = new byte[3 + tags.size()][];
 		keys[0] = keyspace.entryKey(key);
 		keys[1] = keyspace.fenceKey();
@@ -246,8 +266,8 @@ final class RedisTaggedCacheWriter {
 		args[0] = keyspace.baseBytes();
 		args[1] = CacheKeyspace.bytes(key);
 		args[2] = StoredEntry.encode(value, typeHint, timeToLive.isZero(), tags);
-		args[3] = number(timeToLive.isZero() ? 0 : Math.max(1, timeToLive.toMillis()));
-		args[4] = (mode.fence() != null) ? number(mode.fence()) : EMPTY;
+		args[3] = ttlMillis(timeToLive);
+		args[4] = fence(mode);
 		args[5] = mode.onlyIfAbsent() ? ONE : EMPTY;
 		int i = 0;
 		for (String tag : tags) {
@@ -257,6 +277,72 @@ final class RedisTaggedCacheWriter {
 		}
 		return this.<List<Object>>script(commands, TagCacheScript.PUT, ScriptOutputType.MULTI, keys, args)
 			.thenApply(RedisTaggedCacheWriter::toPutResult);
+	}
+
+	/**
+	 * A put with more tags than one script should write: {@code put-records.lua} writes the key's
+	 * index records, {@value #TAGS_PER_SCRIPT} tags per script, then {@code put-checked.lua} checks
+	 * the fence and that every record is still there, and writes the entry. Every script is sent
+	 * before any reply is awaited (one round trip); Redis runs them in order, other clients' commands
+	 * in between. When a record went missing meanwhile (an invalidation of one of the tags, or another
+	 * write or removal of the key unlinked it), nothing was written, and the whole put is sent again, up
+	 * to {@value #CHUNKED_PUT_ATTEMPTS} times in all, then refused. Entries without TTL, whose records
+	 * could never expire if the put were refused, and absent-only puts always use {@code put.lua}.
+	 */
+	private CompletableFuture<PutResult> chunkedPutAsync(RedisClusterAsyncCommands<byte[], byte[]> commands,
+			CacheKeyspace keyspace, String key, byte[] value, String typeHint, Duration timeToLive, List<String> tags,
+			PutMode mode, int attempt) {
+		byte[] keyBytes = CacheKeyspace.bytes(key);
+		byte[] ttl = ttlMillis(timeToLive);
+		byte[][] indexes = new byte[tags.size()][];
+		for (int i = 0; i < tags.size(); i++) {
+			indexes[i] = keyspace.indexKey(tags.get(i));
+		}
+		List<CompletableFuture<Long>> chunks = new ArrayList<>();
+		for (int from = 0; from < tags.size(); from += TAGS_PER_SCRIPT) {
+			byte[][] chunk = Arrays.copyOfRange(indexes, from, Math.min(from + TAGS_PER_SCRIPT, tags.size()));
+			chunks.add(script(commands, TagCacheScript.PUT_RECORDS, ScriptOutputType.INTEGER, chunk,
+					new byte[][] { keyBytes, ttl }));
+		}
+		this.beforePutCheck.run();
+		byte[][] keys = new byte[4 + tags.size()][];
+		keys[0] = keyspace.entryKey(key);
+		keys[1] = keyspace.fenceKey();
+		keys[2] = keyspace.generationKey();
+		keys[3] = keyspace.putCheckKey();
+		System.arraycopy(indexes, 0, keys, 4, indexes.length);
+		byte[][] args = new byte[5 + tags.size()][];
+		args[0] = keyspace.baseBytes();
+		args[1] = keyBytes;
+		args[2] = StoredEntry.encode(value, typeHint, false, tags);
+		args[3] = ttl;
+		args[4] = fence(mode);
+		for (int i = 0; i < tags.size(); i++) {
+			args[5 + i] = CacheKeyspace.bytes(tags.get(i));
+		}
+		CompletableFuture<List<Object>> checked = script(commands, TagCacheScript.PUT_CHECKED, ScriptOutputType.MULTI,
+				keys, args);
+		// a failed chunk leaves its records missing: the check answers so, and the put is sent again
+		return checked.thenCompose(reply -> {
+			boolean recordsMissing = (Long) reply.get(0) == 3L;
+			if (recordsMissing && attempt < CHUNKED_PUT_ATTEMPTS) {
+				return chunkedPutAsync(commands, keyspace, key, value, typeHint, timeToLive, tags, mode, attempt + 1);
+			}
+			return CompletableFuture.completedFuture(toPutResult(reply));
+		});
+	}
+
+	/** Test seam: run the action after the chunks of every put with many tags were sent. */
+	void beforePutCheck(Runnable action) {
+		this.beforePutCheck = action;
+	}
+
+	private static byte[] ttlMillis(Duration timeToLive) {
+		return number(timeToLive.isZero() ? 0 : Math.max(1, timeToLive.toMillis()));
+	}
+
+	private static byte[] fence(PutMode mode) {
+		return (mode.fence() != null) ? number(mode.fence()) : EMPTY;
 	}
 
 	private static PutResult toPutResult(List<Object> reply) {

@@ -16,6 +16,10 @@ enum TagCacheScript {
 
 	PUT("put.lua"),
 
+	PUT_RECORDS("put-records.lua"),
+
+	PUT_CHECKED("put-checked.lua"),
+
 	EVICT("evict.lua"),
 
 	INVALIDATE("invalidate.lua"),

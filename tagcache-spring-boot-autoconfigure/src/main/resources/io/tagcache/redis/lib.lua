@@ -10,6 +10,7 @@
 --                         '*' exists from the moment the fence state is created (see ensure_fence)
 --   base..'detached'    set of detached tag indexes still being drained
 --   base..'d:'..gen..':'..tag   a detached tag index, drained in bounded chunks
+--   base..'put-check'   scratch sorted set of put-checked.lua, created and deleted within one call
 -- Every key a script touches is derived from base, so every script stays in one hash slot.
 
 -- PEXPIREAT ... GT (Redis 7.0); on 6.2 an index's TTL is recomputed from its last record.
@@ -187,5 +188,86 @@ local function raise_fence(fence_key, generation, members, retention_us)
   if #forgotten > 0 then
     zrem_all(fence_key, forgotten)
     redis.call('ZADD', fence_key, 'GT', int(floor), '*')
+  end
+end
+
+-- Refuses a put whose value may be stale: returns { 0, created } when the whole cache ('*', also
+-- standing for forgotten records), the key or any of the tags ARGV[first_tag..] was invalidated
+-- after 'fence' was read, nil when the write may go ahead. No '*' means the fence state was lost
+-- after the fence was read (or never existed): nothing proves the value fresh.
+local function fence_refusal(gen_key, fence_key, fence, key, first_tag)
+  local probes = { '*', 'k:' .. key }
+  for i = first_tag, #ARGV do
+    probes[#probes + 1] = 't:' .. ARGV[i]
+  end
+  for i = 1, #probes, 1000 do
+    local scores = redis.call('ZMSCORE', fence_key, unpack(probes, i, math.min(i + 999, #probes)))
+    if i == 1 and not scores[1] then
+      ensure_fence(gen_key, fence_key)
+      return { 0, 1 }
+    end
+    for _, score in ipairs(scores) do
+      if score and tonumber(score) > fence then
+        return { 0, 0 }
+      end
+    end
+  end
+  return nil
+end
+
+-- Unlinks the key from the tags of its entry's header that ARGV[first_tag..] no longer holds; the
+-- records of kept tags are the caller's to update. Returns the indexes of the kept tags the header holds.
+local function unlink_dropped(base, key, header, first_tag)
+  local kept = {}
+  for i = first_tag, #ARGV do
+    kept[ARGV[i]] = true
+  end
+  local previous_eternal = is_eternal(header)
+  local overlap = {}
+  for tag in string.gmatch(header, '\t([^\t]+)') do
+    local index = base .. 't:' .. tag
+    if not kept[tag] then
+      redis.call('ZREM', index, key)
+      if previous_eternal then
+        follow_last_expiry(index)
+      end
+    else
+      overlap[#overlap + 1] = index
+    end
+  end
+  return overlap
+end
+
+-- Writes the record of 'key' in a tag index, scored 'score' (the entry's expiry in ms, '+inf'
+-- without TTL; 'ttl' 0 = none), and keeps the index's TTL on its longest-lived entry. With
+-- 'only_later' an existing record is never moved earlier (ZADD GT): the pre-written records of a
+-- chunked put must not shorten the record of the entry in place, which may stay if the put is refused.
+local function write_record(index, key, score, now, ttl, previous_eternal, only_later)
+  local added
+  if only_later then
+    added = redis.call('ZADD', index, 'GT', score, key) == 1
+  else
+    added = redis.call('ZADD', index, score, key) == 1
+  end
+  if added then
+    -- A new record: prune a bounded number of expired ones, so that a busy tag does not grow
+    -- with dead keys.
+    local expired = redis.call('ZRANGEBYSCORE', index, '-inf', '(' .. int(now), 'LIMIT', 0, 16)
+    if #expired > 0 then
+      redis.call('ZREM', index, unpack(expired))
+    end
+  end
+  -- The index lives as long as its longest-lived entry, and without TTL while it holds an entry
+  -- that never expires.
+  if ttl == 0 then
+    redis.call('PERSIST', index)
+  elseif not HAS_EXPIRE_GT then
+    follow_last_expiry(index)
+  elseif redis.call('PEXPIREAT', index, score, 'GT') == 0 and (added or previous_eternal)
+      and redis.call('PTTL', index) == -1 then
+    -- No TTL yet: a new index, or one that held this key's eternal entry. (An index that already held
+    -- this key's expiring record has a TTL at least that long, or none because an eternal entry of
+    -- another key is in it: either way it is right.)
+    follow_last_expiry(index)
   end
 end

@@ -1,0 +1,191 @@
+package io.tagcache.redis;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.IntStream;
+
+import io.tagcache.test.RedisTopology;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Puts with more tags than one script writes ({@link RedisTaggedCacheWriter#TAGS_PER_SCRIPT}): the
+ * index records are written in chunks, then one script checks the fence and the records and writes
+ * the entry. Guarantee 3 (no entry its tags cannot reach), the fence (guarantee 2) and guarantee 4
+ * (no leak) must hold as for a put in one script. The races are staged with the writer's seam that
+ * runs between the chunks and the last script, on the caller's thread: what it sends reaches Redis
+ * after the chunks and before the check, every time.
+ */
+@ParameterizedClass
+@EnumSource(RedisTopology.class)
+class ManyTagsPutIntegrationTests {
+
+	private static final int TAGS = 1000;
+
+	@Parameter
+	RedisTopology redis;
+
+	@ParameterizedTest
+	@ValueSource(ints = { 1000, 10_000 })
+	void everyTagOfAPutWithManyTagsReachesTheEntry(int count) {
+		RedisTaggedCacheManager manager = TestCaches.manager(this.redis);
+		RedisTaggedCache cache = manager.getCache("lists");
+		List<String> tags = tags(count);
+		cache.put(1L, "list", tags);
+		assertReachableThroughEveryTag(manager, "1", tags);
+		for (String tag : List.of(tags.get(0), tags.get(count / 2), tags.get(count - 1))) {
+			cache.put(1L, "list", tags);
+			assertThat(manager.invalidate(tag)).isEqualTo(1);
+			assertThat(cache.get(1L)).as("invalidating %s", tag).isNull();
+		}
+	}
+
+	@Test
+	void aPutWithManyTagsIsOneScriptPerChunkAndOneCheck() {
+		RedisTaggedCache cache = TestCaches.manager(this.redis).getCache("lists");
+		cache.put(0L, "warm-up: registers the cache", List.of());
+		this.redis.admin().resetStats();
+		cache.put(1L, "list", tags(TAGS));
+		int chunks = (TAGS + RedisTaggedCacheWriter.TAGS_PER_SCRIPT - 1) / RedisTaggedCacheWriter.TAGS_PER_SCRIPT;
+		assertThat(this.redis.admin().commandCalls()).containsEntry("evalsha", chunks + 1L)
+			.doesNotContainKey("eval");
+		this.redis.admin().resetStats();
+		cache.put(2L, "a few tags", tags(RedisTaggedCacheWriter.TAGS_PER_SCRIPT));
+		assertThat(this.redis.admin().commandCalls()).as("up to the threshold, one script")
+			.containsEntry("evalsha", 1L);
+	}
+
+	@Test
+	void aFencedPutIsRefusedWhenOneOfItsTagsIsInvalidatedBetweenTheChunksAndTheCheck() {
+		RedisTaggedCacheManager manager = TestCaches.manager(this.redis);
+		RedisTaggedCache cache = manager.getCache("lists");
+		List<String> tags = tags(TAGS);
+		long fence = cache.readFence(1L);
+		onceBeforeTheCheck(manager, () -> manager.invalidate(tags.get(700)));
+		assertThat(cache.putFenced(1L, "stale list", tags, null, fence)).isFalse();
+		assertThat(cache.get(1L)).isNull();
+		assertThat(cache.getStatistics().getRejectedPuts()).isEqualTo(1);
+	}
+
+	/**
+	 * Unfenced, the put is not refused by the invalidation: the check finds the invalidated tag's
+	 * record missing, writes nothing, and the put is sent again, after the invalidation; the entry is
+	 * then reachable through every tag, the invalidated one too.
+	 */
+	@Test
+	void anUnfencedPutRacingAnInvalidationLeavesNoUnreachableEntry() {
+		RedisTaggedCacheManager manager = TestCaches.manager(this.redis);
+		RedisTaggedCache cache = manager.getCache("lists");
+		List<String> tags = tags(TAGS);
+		cache.put(1L, "old", List.of("other"));
+		onceBeforeTheCheck(manager, () -> manager.invalidate(tags.get(300)));
+		cache.put(1L, "new", tags);
+		assertThat(cache.get(1L).get()).isEqualTo("new");
+		assertReachableThroughEveryTag(manager, "1", tags);
+		assertThat(records(manager, "other", "1")).as("unlinked from the tag it no longer carries").isNull();
+		assertThat(manager.invalidate(tags.get(300))).isEqualTo(1);
+		assertThat(cache.get(1L)).isNull();
+	}
+
+	/**
+	 * Another write of the key between the chunks and the check unlinks the tags its entry held
+	 * (which the new entry shares): the check finds records missing and the put is sent again.
+	 */
+	@Test
+	void aConcurrentWriteOfTheKeyWithOtherTagsLeavesNoUnreachableEntry() {
+		RedisTaggedCacheManager manager = TestCaches.manager(this.redis);
+		RedisTaggedCache cache = manager.getCache("lists");
+		List<String> tags = tags(TAGS);
+		cache.put(1L, "old", List.of(tags.get(5), tags.get(900)));
+		onceBeforeTheCheck(manager, () -> cache.put(1L, "concurrent", List.of("other")));
+		cache.put(1L, "new", tags);
+		assertThat(cache.get(1L).get()).isEqualTo("new");
+		assertReachableThroughEveryTag(manager, "1", tags);
+		assertThat(records(manager, "other", "1")).isNull();
+	}
+
+	/**
+	 * An eviction of the key between the chunks and the check removes the entry in place and its
+	 * records, among them records the chunks wrote: a fenced put is refused (the key is fenced), and
+	 * nothing is left that its tags cannot reach.
+	 */
+	@Test
+	void aFencedPutIsRefusedWhenItsKeyIsEvictedBetweenTheChunksAndTheCheck() {
+		RedisTaggedCacheManager manager = TestCaches.manager(this.redis);
+		RedisTaggedCache cache = manager.getCache("lists");
+		List<String> tags = tags(TAGS);
+		cache.put(1L, "old", List.of(tags.get(5)));
+		long fence = cache.readFence(1L);
+		onceBeforeTheCheck(manager, () -> cache.evict(1L));
+		assertThat(cache.putFenced(1L, "stale", tags, null, fence)).isFalse();
+		assertThat(cache.get(1L)).isNull();
+	}
+
+	/**
+	 * Guarantee 4: the records of a put with many tags expire with it, and so do the records a refused
+	 * put wrote before its check.
+	 */
+	@Test
+	void nothingOfTheTagsRemainsAfterTheEntriesExpired() {
+		RedisTaggedCacheManager manager = TestCaches.manager(this.redis, builder -> builder
+			.cacheDefaults(RedisTaggedCacheConfiguration.defaultConfig().withTimeToLive(Duration.ofMillis(300))));
+		RedisTaggedCache cache = manager.getCache("lists");
+		List<String> tags = tags(TAGS);
+		cache.put(1L, "list", tags);
+		long fence = cache.readFence(2L);
+		onceBeforeTheCheck(manager, () -> manager.invalidate(tags.get(0)));
+		assertThat(cache.putFenced(2L, "refused", tags, null, fence)).isFalse();
+		assertThat(this.redis.admin().scan(manager.getKeyPrefix() + ":*")).anyMatch(key -> key.contains(":t:"));
+		Awaitility.await()
+			.atMost(Duration.ofSeconds(10))
+			.untilAsserted(() -> assertThat(this.redis.admin().scan(manager.getKeyPrefix() + ":*"))
+				.as("only bookkeeping keys remain")
+				.allMatch(key -> key.endsWith(":{lists}:gen") || key.endsWith(":{lists}:fence")
+						|| key.equals(manager.getKeyPrefix() + ":caches")));
+	}
+
+	private static List<String> tags(int count) {
+		return IntStream.range(0, count).mapToObj(i -> "user-" + i).toList();
+	}
+
+	private static void onceBeforeTheCheck(RedisTaggedCacheManager manager, Runnable action) {
+		AtomicBoolean done = new AtomicBoolean();
+		manager.writer().beforePutCheck(() -> {
+			if (done.compareAndSet(false, true)) {
+				action.run();
+			}
+		});
+	}
+
+	/**
+	 * Every tag's index holds the key, scored no earlier than the entry expires: no invalidation or
+	 * pruning can miss the live entry.
+	 */
+	private void assertReachableThroughEveryTag(RedisTaggedCacheManager manager, String key, List<String> tags) {
+		String entry = manager.getKeyPrefix() + ":{lists}:e:" + key;
+		long expiresAt = this.redis.admin().sync(redis -> redis.pexpiretime(entry));
+		assertThat(expiresAt).isPositive();
+		List<String> missing = new ArrayList<>();
+		for (String tag : tags) {
+			Double score = records(manager, tag, key);
+			if (score == null || score < expiresAt) {
+				missing.add(tag + "=" + score);
+			}
+		}
+		assertThat(missing).as("records missing or earlier than the entry's expiry %d", expiresAt).isEmpty();
+	}
+
+	private Double records(RedisTaggedCacheManager manager, String tag, String key) {
+		return this.redis.admin().sync(redis -> redis.zscore(manager.getKeyPrefix() + ":{lists}:t:" + tag, key));
+	}
+
+}
