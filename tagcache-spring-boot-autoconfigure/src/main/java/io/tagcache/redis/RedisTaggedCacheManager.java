@@ -509,6 +509,7 @@ public final class RedisTaggedCacheManager implements TaggedCacheManager, SmartI
 	public void destroy() {
 		int dropped = this.guard.stop();
 		this.maintenance.shutdownNow();
+		this.writer.close();
 		if (dropped > 0) {
 			logger.warn("Dropped " + dropped + " invalidation(s) (tags, keys and caches) of prefix '" + this.keyPrefix
 					+ "' that were waiting for Redis to answer: other instances may serve what they concerned "

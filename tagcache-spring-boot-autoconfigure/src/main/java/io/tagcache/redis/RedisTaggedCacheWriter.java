@@ -98,6 +98,9 @@ final class RedisTaggedCacheWriter {
 
 	private volatile @Nullable RedisClusterAsyncCommands<byte[], byte[]> sharedCommands;
 
+	/** Without a shared native connection: the factory's connection the writer keeps open for itself. */
+	private @Nullable RedisConnection ownConnection;
+
 	/** Test seam: runs after the chunks of a put with many tags were sent, before its last step. */
 	private volatile Runnable beforePutCheck = () -> {
 	};
@@ -774,22 +777,63 @@ final class RedisTaggedCacheWriter {
 	}
 
 	/**
-	 * Apply the action to the asynchronous commands of the factory's shared native connection,
-	 * resolved once and again only when that connection was closed (the factory was stopped or
-	 * reset); without a shared connection, to a connection of the factory for this call only.
+	 * Apply the action to the asynchronous commands of the connection the writer uses, resolved once
+	 * and again only when it was closed (the factory was stopped or reset). That is the factory's
+	 * shared native connection; without one (a factory with {@code shareNativeConnection=false},
+	 * pooled or not), a connection of the factory that the writer keeps for itself, so that the replies
+	 * of its asynchronous commands always arrive on an open connection, and a dedicated connection is
+	 * not opened per command. Lettuce reconnects either by itself when Redis comes back.
 	 */
 	private <T> CompletableFuture<T> withCommands(
 			Function<RedisClusterAsyncCommands<byte[], byte[]>, CompletableFuture<T>> action) {
 		RedisClusterAsyncCommands<byte[], byte[]> commands = this.sharedCommands;
-		if (commands != null && commands.isOpen()) {
-			return action.apply(commands);
+		if (commands == null || !commands.isOpen()) {
+			commands = resolveCommands();
 		}
-		try (RedisConnection connection = this.connectionFactory.getConnection()) {
+		return action.apply(commands);
+	}
+
+	private synchronized RedisClusterAsyncCommands<byte[], byte[]> resolveCommands() {
+		RedisClusterAsyncCommands<byte[], byte[]> commands = this.sharedCommands;
+		if (commands != null && commands.isOpen()) {
+			return commands;
+		}
+		closeOwnConnection();
+		RedisConnection connection = this.connectionFactory.getConnection();
+		try {
 			commands = nativeCommands(connection);
-			if (this.connectionFactory.getShareNativeConnection()) {
-				this.sharedCommands = commands;
+		}
+		catch (RuntimeException ex) {
+			connection.close();
+			throw ex;
+		}
+		if (this.connectionFactory.getShareNativeConnection()) {
+			// closing the wrapper leaves the shared native connection open
+			connection.close();
+		}
+		else {
+			this.ownConnection = connection;
+		}
+		this.sharedCommands = commands;
+		return commands;
+	}
+
+	/** Close the connection the writer kept for itself, if any (when the manager stops). */
+	synchronized void close() {
+		closeOwnConnection();
+		this.sharedCommands = null;
+	}
+
+	private void closeOwnConnection() {
+		RedisConnection own = this.ownConnection;
+		this.ownConnection = null;
+		if (own != null) {
+			try {
+				own.close();
 			}
-			return action.apply(commands);
+			catch (RuntimeException ex) {
+				// already closed with its factory
+			}
 		}
 	}
 
