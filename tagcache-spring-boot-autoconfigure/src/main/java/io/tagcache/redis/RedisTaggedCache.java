@@ -23,6 +23,7 @@ import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
 
+import org.springframework.cache.support.NullValue;
 import org.springframework.cache.support.SimpleValueWrapper;
 
 /**
@@ -431,7 +432,8 @@ public final class RedisTaggedCache implements TaggedCache {
 	}
 
 	private Serialized serialize(@Nullable Object value) {
-		if (value == null) {
+		// Spring's value-adapting caches hand NullValue around for a cached null: store it as one
+		if (value == null || value instanceof NullValue) {
 			if (!this.configuration.isCacheNullValues()) {
 				throw new IllegalArgumentException("Cache '" + this.name + "' does not store null values; skip them "
 						+ "with unless = \"#result == null\" or enable tagcache.cache-null-values");
