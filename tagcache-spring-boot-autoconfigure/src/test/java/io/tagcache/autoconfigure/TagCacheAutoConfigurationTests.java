@@ -6,6 +6,7 @@ import java.util.List;
 import io.lettuce.core.RedisURI;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.tagcache.TagCacheConfigurationException;
 import io.tagcache.TaggedCacheManager;
 import io.tagcache.actuate.TagCacheEndpoint;
 import io.tagcache.actuate.TagCacheHealthIndicator;
@@ -93,6 +94,25 @@ class TagCacheAutoConfigurationTests {
 				service.greet("ada");
 				assertThat(service.calls()).isEqualTo(2);
 			});
+	}
+
+	@Test
+	void anAnnotatedMethodNamingAnUnconfiguredCacheFailsStartupWhenMissingCachesAreNotCreated() {
+		this.contextRunner.withPropertyValues("tagcache.key-prefix=" + uniquePrefix(), "tagcache.create-missing-caches=false")
+			.withUserConfiguration(GreetingService.class)
+			.run(context -> assertThat(context).hasFailed()
+				.getFailure()
+				.isInstanceOf(TagCacheConfigurationException.class)
+				.hasMessageContaining(GreetingService.class.getName() + ".greet(String)")
+				.hasMessageContaining("'greetings'")
+				.hasMessageContaining("tagcache.create-missing-caches")
+				.satisfies(failure -> assertThat(((TagCacheConfigurationException) failure).getAction())
+					.contains("tagcache.caches.greetings.time-to-live")));
+		this.contextRunner
+			.withPropertyValues("tagcache.key-prefix=" + uniquePrefix(), "tagcache.create-missing-caches=false",
+					"tagcache.caches.greetings.time-to-live=5m")
+			.withUserConfiguration(GreetingService.class)
+			.run(context -> assertThat(context).hasNotFailed());
 	}
 
 	@Test
