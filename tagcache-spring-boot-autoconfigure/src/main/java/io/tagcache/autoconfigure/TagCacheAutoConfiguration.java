@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.function.Supplier;
 
 import io.tagcache.TaggedCacheManager;
+import io.tagcache.interceptor.TagCacheOperationSource;
 import io.tagcache.interceptor.TaggedCachingConfiguration;
 import io.tagcache.redis.RedisTaggedCacheConfiguration;
 import io.tagcache.redis.RedisTaggedCacheManager;
@@ -63,6 +64,13 @@ public final class TagCacheAutoConfiguration {
 		}
 		customizers.orderedStream().forEach(customizer -> customizer.customize(builder));
 		return builder.build();
+	}
+
+	@Bean
+	@ConditionalOnBooleanProperty(name = "tagcache.create-missing-caches", havingValue = false)
+	static MissingCachesCheck tagCacheMissingCachesCheck(TagCacheOperationSource tagCacheOperationSource,
+			ObjectProvider<TaggedCacheManager> cacheManager) {
+		return new MissingCachesCheck(tagCacheOperationSource, cacheManager::getObject);
 	}
 
 	private static void applyProperties(RedisTaggedCacheManager.Builder builder, TagCacheProperties properties,

@@ -1,10 +1,15 @@
 package io.tagcache.autoconfigure;
 
+import java.util.ArrayList;
 import java.util.List;
+import java.util.function.ToLongFunction;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tag;
+import io.tagcache.UncachedCause;
+import io.tagcache.interceptor.TagCacheInterceptor;
 import io.tagcache.metrics.TagCacheRedisMetrics;
+import io.tagcache.metrics.TagCacheUncachedMetrics;
 import io.tagcache.metrics.TaggedCacheManagerMetrics;
 import io.tagcache.metrics.TaggedCacheMeterBinderProvider;
 import io.tagcache.redis.RedisTaggedCacheManager;
@@ -47,6 +52,15 @@ public final class TagCacheMetricsAutoConfiguration {
 	@Bean
 	TaggedCacheManagerMetrics taggedCacheManagerMetrics(RedisTaggedCacheManager cacheManager) {
 		return new TaggedCacheManagerMetrics(cacheManager, cacheManagerTags());
+	}
+
+	@Bean
+	TagCacheUncachedMetrics tagCacheUncachedMetrics(RedisTaggedCacheManager cacheManager,
+			ObjectProvider<TagCacheInterceptor> interceptor) {
+		List<ToLongFunction<UncachedCause>> sources = new ArrayList<>();
+		sources.add(cacheManager::getUncachedResults);
+		interceptor.ifAvailable((annotations) -> sources.add(annotations::getUncachedResults));
+		return new TagCacheUncachedMetrics(sources, cacheManagerTags());
 	}
 
 	/**

@@ -49,6 +49,14 @@ final class TagCacheExpressionEvaluator extends CachedExpressionEvaluator {
 	}
 
 	/**
+	 * Return the method's parameter names, as the evaluation context will define them.
+	 * @return the names, or {@code null} when they are not available
+	 */
+	@Nullable String @Nullable [] parameterNames(Method method) {
+		return getParameterNameDiscoverer().getParameterNames(method);
+	}
+
+	/**
 	 * Create the context of one call: arguments by name and as {@code #p0}/{@code #a0}, the
 	 * {@linkplain TagCacheExpressionRootObject root object}, and {@code @bean} references.
 	 */

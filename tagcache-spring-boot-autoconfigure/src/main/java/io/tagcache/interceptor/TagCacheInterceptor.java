@@ -2,8 +2,10 @@ package io.tagcache.interceptor;
 
 import java.lang.reflect.Method;
 import java.util.Collection;
+import java.util.EnumMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -15,8 +17,11 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
 
+import io.tagcache.TagCacheConfigurationException;
 import io.tagcache.TaggedCache;
 import io.tagcache.TaggedCacheManager;
+import io.tagcache.UncachedCause;
+import io.tagcache.ValueRefusedException;
 import org.aopalliance.intercept.MethodInterceptor;
 import org.aopalliance.intercept.MethodInvocation;
 import org.apache.commons.logging.Log;
@@ -35,6 +40,8 @@ import org.springframework.expression.EvaluationContext;
 import org.springframework.expression.EvaluationException;
 import org.springframework.core.annotation.MergedAnnotations;
 import org.springframework.core.annotation.MergedAnnotations.SearchStrategy;
+import org.springframework.expression.spel.ExpressionState;
+import org.springframework.expression.spel.SpelNode;
 import org.springframework.util.Assert;
 import org.springframework.util.ClassUtils;
 import org.springframework.util.ObjectUtils;
@@ -52,8 +59,12 @@ import org.springframework.util.function.SingletonSupplier;
  * <li><b>No entry without its tags.</b> Tags are computed (expressions plus the object graph) before
  * anything is stored. When that fails, or the cache refuses the entry (an invalid tag, a {@code null}
  * the cache does not store, a value that cannot be written as JSON), the result is returned uncached,
- * the failure is counted ({@link #getUncachedResults()}) and logged once per method and cause. A stored
- * entry therefore always carries every tag it should.</li>
+ * the failure is counted by {@linkplain UncachedCause cause} ({@link #getUncachedResults(UncachedCause)})
+ * and logged once per method and cause. A stored entry therefore always carries every tag it should.
+ * A tag that concatenates a {@code null} ({@code 'user-' + #user.id} reading {@code user-null}) is
+ * such a failure too: it is found by a cheap look for "null" in the tag, and only then are the
+ * concatenation's operands evaluated once more to tell a {@code null} from the text "null". An
+ * entry stored with no tag at all, which no invalidation can reach, is logged once per method.</li>
  * <li><b>Invalidations are never dropped.</b> A failing {@code @InvalidateTags} expression fails the
  * call, since a silent skip would leave stale entries with no trace. An invalidation that cannot reach
  * Redis is queued by the cache manager and replayed before Redis serves this instance again.</li>
@@ -84,7 +95,7 @@ public final class TagCacheInterceptor implements MethodInterceptor, BeanFactory
 
 	private final ConcurrentMap<LoadKey, Load> loads = new ConcurrentHashMap<>();
 
-	private final LongAdder uncachedResults = new LongAdder();
+	private final Map<UncachedCause, LongAdder> uncachedResults = new EnumMap<>(UncachedCause.class);
 
 	private final Set<String> warned = ConcurrentHashMap.newKeySet();
 
@@ -113,6 +124,9 @@ public final class TagCacheInterceptor implements MethodInterceptor, BeanFactory
 		this.operationSource = operationSource;
 		this.cacheManager = SingletonSupplier.of(cacheManager::get);
 		this.tagExtractor = SingletonSupplier.of(tagExtractor);
+		for (UncachedCause cause : UncachedCause.values()) {
+			this.uncachedResults.put(cause, new LongAdder());
+		}
 	}
 
 	@Override
@@ -131,9 +145,12 @@ public final class TagCacheInterceptor implements MethodInterceptor, BeanFactory
 				this.cacheManager.obtain();
 			}
 			catch (BeansException ex) {
-				throw new IllegalStateException("Methods annotated with @CacheableTagged or @InvalidateTags need "
-						+ "a unique TaggedCacheManager bean (the tagcache starter creates one from the Redis "
-						+ "connection): " + ex.getMessage(), ex);
+				throw new TagCacheConfigurationException("Methods annotated with @CacheableTagged or @InvalidateTags "
+						+ "need a unique TaggedCacheManager bean (the tagcache starter creates one from the Redis "
+						+ "connection): " + ex.getMessage(),
+						"Configure a Redis connection (spring.data.redis.*) with Lettuce, or define one "
+								+ "TaggedCacheManager bean",
+						ex);
 			}
 		}
 	}
@@ -145,7 +162,16 @@ public final class TagCacheInterceptor implements MethodInterceptor, BeanFactory
 	 * @return the count since start-up
 	 */
 	public long getUncachedResults() {
-		return this.uncachedResults.sum();
+		return this.uncachedResults.values().stream().mapToLong(LongAdder::sum).sum();
+	}
+
+	/**
+	 * Return how many results were returned without being cached for one cause.
+	 * @param cause the cause
+	 * @return the count since start-up
+	 */
+	public long getUncachedResults(UncachedCause cause) {
+		return this.uncachedResults.get(cause).sum();
 	}
 
 	@Override
@@ -386,27 +412,46 @@ public final class TagCacheInterceptor implements MethodInterceptor, BeanFactory
 			if (operation.unless() != null && call.isTrue(operation.unless())) {
 				return;
 			}
+		}
+		catch (RuntimeException ex) {
+			uncached(operation, UncachedCause.UNLESS_EXPRESSION, ex);
+			return;
+		}
+		try {
 			call.addTags(operation.tags(), tags);
+		}
+		catch (RuntimeException ex) {
+			uncached(operation, UncachedCause.TAG_EXPRESSION, ex);
+			return;
+		}
+		try {
 			tags.addAll(this.tagExtractor.obtain().extract(value));
 		}
 		catch (RuntimeException ex) {
-			uncached(operation, ex);
+			uncached(operation, UncachedCause.ENTITY_ID, ex);
 			return;
+		}
+		if (tags.isEmpty()) {
+			warnOnce(operation, "untagged", "An entry of " + TagCacheOperationSource.describe(operation.method())
+					+ " was stored with no tag" + ((value == null) ? " (the result was null)" : "")
+					+ ": no tag invalidation can ever remove it, only its time to live. Give the method tags "
+					+ "naming what the result depends on, e.g. tags = \"'user-' + #id\"");
 		}
 		for (int i = 0; i < caches.size(); i++) {
 			try {
 				caches.get(i).putFenced(key, value, tags, operation.timeToLive(), fences[i]);
 			}
 			catch (IllegalArgumentException ex) {
-				uncached(operation, ex);
+				uncached(operation, (ex instanceof ValueRefusedException refused) ? refused.getUncachedCause()
+						: UncachedCause.CACHE_REFUSED, ex);
 				return;
 			}
 		}
 	}
 
-	private void uncached(TagCacheOperation.Cacheable operation, RuntimeException ex) {
-		this.uncachedResults.increment();
-		String cause = (ex instanceof ExpressionFailure failure) ? failure.source : ex.getClass().getName();
+	private void uncached(TagCacheOperation.Cacheable operation, UncachedCause uncachedCause, RuntimeException ex) {
+		this.uncachedResults.get(uncachedCause).increment();
+		String cause = (ex instanceof ExpressionFailure failure) ? failure.source : uncachedCause.tagValue();
 		warnOnce(operation, cause, ex.getMessage() + "; returning the result uncached");
 		if (logger.isDebugEnabled()) {
 			logger.debug("Result of " + TagCacheOperationSource.describe(operation.method()) + " not cached", ex);
@@ -593,7 +638,31 @@ public final class TagCacheInterceptor implements MethodInterceptor, BeanFactory
 					}
 				}
 				else {
+					if (value instanceof String tag && !expression.concatenationOperands().isEmpty()
+							&& tag.contains("null")) {
+						checkOperands(expression);
+					}
 					addTag(expression, value, tags);
+				}
+			}
+		}
+
+		/**
+		 * Fail when an operand of a concatenated tag is {@code null}, which SpEL writes as "null"
+		 * ({@code user-null}): a tag no invalidation names. Called only for a tag that reads "null".
+		 */
+		private void checkOperands(TagCacheOperation.NamedExpression expression) {
+			for (SpelNode operand : expression.concatenationOperands()) {
+				Object value;
+				try {
+					value = operand.getValue(new ExpressionState(context()));
+				}
+				catch (EvaluationException ex) {
+					throw new ExpressionFailure(expression, this.operation.method(), ex.getMessage(), ex);
+				}
+				if (value == null) {
+					throw new ExpressionFailure(expression, this.operation.method(), "'" + operand.toStringAST()
+							+ "' is null, which would make the tag read \"null\"", null);
 				}
 			}
 		}

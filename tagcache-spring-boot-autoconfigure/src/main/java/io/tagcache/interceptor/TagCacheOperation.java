@@ -8,6 +8,7 @@ import java.util.List;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.expression.Expression;
+import org.springframework.expression.spel.SpelNode;
 
 /**
  * One annotated method, parsed: the annotation's attributes with every expression already parsed, and
@@ -45,8 +46,11 @@ sealed interface TagCacheOperation {
 	 * @param attribute the annotation attribute, such as "tag" or "key"
 	 * @param source the expression as written
 	 * @param expression the parsed expression
+	 * @param concatenationOperands for a tag that is a concatenation ({@code 'user-' + #user.id}), its
+	 * operands other than literals, checked for {@code null} when the tag reads "null"; else empty
 	 */
-	record NamedExpression(String attribute, String source, Expression expression) {
+	record NamedExpression(String attribute, String source, Expression expression,
+			List<SpelNode> concatenationOperands) {
 	}
 
 }

@@ -1,18 +1,24 @@
 package io.tagcache.interceptor;
 
 import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
 import java.lang.reflect.Type;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Collectors;
 
+import io.tagcache.TagCacheConfigurationException;
 import io.tagcache.annotation.CacheableTagged;
 import io.tagcache.annotation.InvalidateTags;
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.aop.support.AopUtils;
@@ -20,8 +26,14 @@ import org.springframework.core.MethodClassKey;
 import org.springframework.core.ResolvableType;
 import org.springframework.core.annotation.AnnotatedElementUtils;
 import org.springframework.core.annotation.AnnotationUtils;
+import org.springframework.expression.Expression;
 import org.springframework.expression.ParseException;
+import org.springframework.expression.spel.SpelNode;
+import org.springframework.expression.spel.ast.OpPlus;
+import org.springframework.expression.spel.ast.VariableReference;
+import org.springframework.expression.spel.standard.SpelExpression;
 import org.springframework.format.datetime.standard.DurationFormatterUtils;
+import org.springframework.util.ReflectionUtils;
 import org.springframework.util.StringUtils;
 
 /**
@@ -36,11 +48,29 @@ import org.springframework.util.StringUtils;
  * <p>Annotations are found on the most specific method of the target class first, then on the method
  * that was called (typically an interface method), with {@code @AliasFor} and meta-annotations
  * resolved. Thread-safe.
+ *
+ * <p>Each expression's variables are checked against what a call defines (the parameters by name,
+ * {@code #p0}/{@code #a0}, {@code #result}, {@code #root}, {@code #this}): a misspelt
+ * {@code #authorID} for a parameter {@code authorId} would be {@code null} at every call, tagging
+ * every entry {@code author-null}. Annotated methods that a proxy cannot intercept (private, final,
+ * static) are reported with a warning when their class is first looked at.
  */
 public final class TagCacheOperationSource {
 
+	private static final Log logger = LogFactory.getLog(TagCacheOperationSource.class);
+
 	private static final Set<Class<? extends java.lang.annotation.Annotation>> ANNOTATIONS = Set
 		.of(CacheableTagged.class, InvalidateTags.class);
+
+	/** The variables a call defines besides the arguments. */
+	private static final Set<String> CALL_VARIABLES = Set.of(TagCacheExpressionEvaluator.RESULT_VARIABLE, "root",
+			"this");
+
+	/** Classes already checked for annotated methods that no proxy intercepts. */
+	private final Set<Class<?>> checkedClasses = ConcurrentHashMap.newKeySet();
+
+	/** Unproxied annotated methods already reported, once each even when inherited by several beans. */
+	private final Set<Method> reportedMethods = ConcurrentHashMap.newKeySet();
 
 	/** Marks methods without annotations in the cache, which cannot hold {@code null}. */
 	private static final Object NONE = new Object();
@@ -58,7 +88,51 @@ public final class TagCacheOperationSource {
 	 * @return whether to look at its methods
 	 */
 	public boolean isCandidateClass(Class<?> targetClass) {
-		return AnnotationUtils.isCandidateClass(targetClass, ANNOTATIONS);
+		if (!AnnotationUtils.isCandidateClass(targetClass, ANNOTATIONS)) {
+			return false;
+		}
+		if (this.checkedClasses.add(targetClass)) {
+			warnAboutUnproxiedMethods(targetClass);
+		}
+		return true;
+	}
+
+	/**
+	 * Warn about annotated methods that a proxy cannot intercept: private, static and final ones
+	 * (neither a JDK nor a CGLIB proxy can override them), so that their annotations are not
+	 * ignored without a word.
+	 */
+	private void warnAboutUnproxiedMethods(Class<?> targetClass) {
+		ReflectionUtils.doWithMethods(targetClass, (method) -> {
+			int modifiers = method.getModifiers();
+			String reason = Modifier.isPrivate(modifiers) ? "private" : Modifier.isStatic(modifiers) ? "static"
+					: Modifier.isFinal(modifiers) ? "final" : null;
+			if (reason == null || method.isSynthetic()) {
+				return;
+			}
+			for (Class<? extends java.lang.annotation.Annotation> annotation : ANNOTATIONS) {
+				if (AnnotatedElementUtils.hasAnnotation(method, annotation) && this.reportedMethods.add(method)) {
+					logger.warn("@" + annotation.getSimpleName() + " on " + describe(method) + " is ignored: the method is "
+							+ reason + ", so no proxy can intercept it. Make it public and not final (or move it to "
+							+ "another bean if it is called from within its own class)");
+				}
+			}
+		}, (method) -> method.getDeclaringClass() != Object.class);
+	}
+
+	/**
+	 * Return the caches each {@code @CacheableTagged} method found so far reads and writes, for
+	 * checks that run once the application context is started.
+	 * @return the cache names by method, the method as messages name it
+	 */
+	public Map<String, List<String>> getCacheNamesByMethod() {
+		Map<String, List<String>> cacheNames = new LinkedHashMap<>();
+		for (Object operation : this.operations.values()) {
+			if (operation instanceof TagCacheOperation.Cacheable cacheable) {
+				cacheNames.put(describe(cacheable.method()), cacheable.cacheNames());
+			}
+		}
+		return cacheNames;
 	}
 
 	/**
@@ -115,15 +189,18 @@ public final class TagCacheOperationSource {
 			return null;
 		}
 		if (cacheable != null && invalidate != null) {
-			throw new IllegalStateException("@CacheableTagged and @InvalidateTags on the same method "
-					+ describe(method) + ": a method either reads through the cache or changes data; split it");
+			throw new TagCacheConfigurationException("@CacheableTagged and @InvalidateTags on the same method "
+					+ describe(method) + ": a method either reads through the cache or changes data; split it",
+					"Split the method into one that reads (@CacheableTagged) and one that changes data "
+							+ "(@InvalidateTags)");
 		}
 		ResultKind resultKind;
 		try {
 			resultKind = ResultKind.of(method);
 		}
 		catch (IllegalStateException ex) {
-			throw new IllegalStateException(ex.getMessage() + " on " + describe(method), ex);
+			throw new TagCacheConfigurationException(ex.getMessage() + " on " + describe(method),
+					"Return a plain value, Optional, CompletableFuture, Mono or Flux", ex);
 		}
 		return (cacheable != null) ? parseCacheable(cacheable, method, targetClass, resultKind)
 				: parseInvalidate(invalidate, method, targetClass, resultKind);
@@ -132,16 +209,19 @@ public final class TagCacheOperationSource {
 	private TagCacheOperation.Cacheable parseCacheable(CacheableTagged annotation, Method method, Class<?> targetClass,
 			ResultKind resultKind) {
 		if (method.getReturnType() == void.class) {
-			throw new IllegalStateException("@CacheableTagged on " + describe(method) + ", which returns nothing");
+			throw new TagCacheConfigurationException("@CacheableTagged on " + describe(method) + ", which returns nothing",
+					"Remove @CacheableTagged, or make the method return the value to cache");
 		}
 		List<String> cacheNames = Arrays.asList(annotation.cacheNames());
 		if (cacheNames.isEmpty() || cacheNames.stream().anyMatch((name) -> !StringUtils.hasText(name))) {
-			throw new IllegalStateException("@CacheableTagged on " + describe(method)
-					+ " must name its cache(s), e.g. @CacheableTagged(\"users\")");
+			throw new TagCacheConfigurationException("@CacheableTagged on " + describe(method)
+					+ " must name its cache(s), e.g. @CacheableTagged(\"users\")",
+					"Name the cache(s), e.g. @CacheableTagged(\"users\")");
 		}
 		if (annotation.sync() && cacheNames.size() != 1) {
-			throw new IllegalStateException("@CacheableTagged(sync = true) on " + describe(method)
-					+ " names " + cacheNames.size() + " caches; a synchronized load works on exactly one");
+			throw new TagCacheConfigurationException("@CacheableTagged(sync = true) on " + describe(method)
+					+ " names " + cacheNames.size() + " caches; a synchronized load works on exactly one",
+					"Name exactly one cache, or remove sync = true");
 		}
 		Type valueType = resultKind.valueType(method, targetClass);
 		checkEntityTypes(ResolvableType.forType(valueType), method);
@@ -157,8 +237,9 @@ public final class TagCacheOperationSource {
 	private TagCacheOperation.Invalidate parseInvalidate(InvalidateTags annotation, Method method,
 			Class<?> targetClass, ResultKind resultKind) {
 		if (annotation.tags().length == 0) {
-			throw new IllegalStateException("@InvalidateTags on " + describe(method)
-					+ " names no tags, e.g. @InvalidateTags(\"'user-' + #user.id\")");
+			throw new TagCacheConfigurationException("@InvalidateTags on " + describe(method)
+					+ " names no tags, e.g. @InvalidateTags(\"'user-' + #user.id\")",
+					"Name the tags to invalidate, e.g. @InvalidateTags(\"'user-' + #user.id\")");
 		}
 		return new TagCacheOperation.Invalidate(method, resultKind, parseTags(annotation.tags(), method, targetClass),
 				parseOptional("condition", annotation.condition(), method, targetClass),
@@ -173,7 +254,8 @@ public final class TagCacheOperationSource {
 				TagExtractor.checkTaggable(resolved);
 			}
 			catch (IllegalStateException ex) {
-				throw new IllegalStateException(ex.getMessage() + " (returned by " + describe(method) + ")", ex);
+				throw new TagCacheConfigurationException(ex.getMessage() + " (returned by " + describe(method) + ")",
+						"Annotate the id of the @TagEntity type with @TagId, or give it a property named id", ex);
 			}
 		}
 		if (type.isArray()) {
@@ -189,7 +271,8 @@ public final class TagCacheOperationSource {
 		List<TagCacheOperation.NamedExpression> tags = new ArrayList<>(expressions.length);
 		for (String expression : expressions) {
 			if (!StringUtils.hasText(expression)) {
-				throw new IllegalStateException("Empty tag expression on " + describe(method));
+				throw new TagCacheConfigurationException("Empty tag expression on " + describe(method),
+						"Remove the empty tag, or write an expression such as 'user-' + #id");
 			}
 			tags.add(parse("tag", expression, method, targetClass));
 		}
@@ -203,13 +286,102 @@ public final class TagCacheOperationSource {
 
 	private TagCacheOperation.NamedExpression parse(String attribute, String expression, Method method,
 			Class<?> targetClass) {
+		Expression parsed;
 		try {
-			return new TagCacheOperation.NamedExpression(attribute, expression,
-					this.evaluator.parse(expression, method, targetClass));
+			parsed = this.evaluator.parse(expression, method, targetClass);
 		}
 		catch (ParseException ex) {
-			throw new IllegalStateException("Invalid " + attribute + " expression '" + expression + "' on "
-					+ describe(method) + ": " + ex.getMessage(), ex);
+			throw new TagCacheConfigurationException("Invalid " + attribute + " expression '" + expression + "' on "
+					+ describe(method) + ": " + ex.getMessage(), "Correct the expression's syntax (SpEL)", ex);
+		}
+		SpelNode ast = (parsed instanceof SpelExpression spel) ? spel.getAST() : null;
+		if (ast != null) {
+			checkVariables(attribute, expression, ast, method);
+		}
+		List<SpelNode> operands = (ast != null && attribute.equals("tag")) ? concatenationOperands(ast) : List.of();
+		return new TagCacheOperation.NamedExpression(attribute, expression, parsed, operands);
+	}
+
+	/**
+	 * Fail for a variable that no call defines: it would be {@code null} at every call. Defined are
+	 * the parameters by name, {@code #p0}/{@code #a0} and so on, {@code #result}, {@code #root} and
+	 * {@code #this}.
+	 */
+	private void checkVariables(String attribute, String expression, SpelNode ast, Method method) {
+		Set<String> names = new LinkedHashSet<>();
+		collectVariables(ast, names);
+		if (names.isEmpty()) {
+			return;
+		}
+		@Nullable String[] parameterNames = this.evaluator.parameterNames(method);
+		List<String> parameters = (parameterNames != null) ? Arrays.stream(parameterNames)
+			.filter((name) -> name != null)
+			.map(String.class::cast)
+			.toList() : List.of();
+		for (String name : names) {
+			if (CALL_VARIABLES.contains(name) || parameters.contains(name) || isIndexVariable(name, method)) {
+				continue;
+			}
+			String known = parameters.isEmpty() ? "it has no parameter names (compile with -parameters, as "
+					+ "Spring Boot's build plugins do, or use #p0, #a0...)" : "its parameters are "
+							+ parameters.stream().map((parameter) -> "#" + parameter).collect(Collectors.joining(", "));
+			throw new TagCacheConfigurationException("The " + attribute + " expression '" + expression + "' on "
+					+ describe(method) + " names the variable #" + name + ", which the method does not define: "
+					+ known + "; #result, #root and #p0/#a0... are defined too",
+					"Use a parameter's exact name (names are case-sensitive), e.g. "
+							+ (parameters.isEmpty() ? "#p0" : "#" + closest(name, parameters)));
+		}
+	}
+
+	private static void collectVariables(SpelNode node, Set<String> names) {
+		if (node instanceof VariableReference) {
+			// "#name": VariableReference has no accessor for the name
+			names.add(node.toStringAST().substring(1));
+		}
+		for (int i = 0; i < node.getChildCount(); i++) {
+			collectVariables(node.getChild(i), names);
+		}
+	}
+
+	private static boolean isIndexVariable(String name, Method method) {
+		if (name.length() < 2 || (name.charAt(0) != 'p' && name.charAt(0) != 'a')) {
+			return false;
+		}
+		String index = name.substring(1);
+		if (!index.chars().allMatch(Character::isDigit) || (index.length() > 1 && index.charAt(0) == '0')
+				|| index.length() > 9) {
+			return false;
+		}
+		return Integer.parseInt(index) < method.getParameterCount();
+	}
+
+	/** The parameter whose name is the variable's but for case, or else the first parameter. */
+	private static String closest(String name, List<String> parameters) {
+		return parameters.stream().filter(name::equalsIgnoreCase).findFirst().orElse(parameters.get(0));
+	}
+
+	/**
+	 * The operands of a tag expression that is a concatenation ({@code 'user-' + #user.id}) which
+	 * are not literals: an operand that is {@code null} turns into the text "null" in the tag. Only a
+	 * concatenation at the top of the expression counts, where every operand is always evaluated.
+	 */
+	private static List<SpelNode> concatenationOperands(SpelNode ast) {
+		if (!(ast instanceof OpPlus)) {
+			return List.of();
+		}
+		List<SpelNode> operands = new ArrayList<>();
+		collectOperands(ast, operands);
+		return List.copyOf(operands);
+	}
+
+	private static void collectOperands(SpelNode node, List<SpelNode> operands) {
+		if (node instanceof OpPlus) {
+			for (int i = 0; i < node.getChildCount(); i++) {
+				collectOperands(node.getChild(i), operands);
+			}
+		}
+		else if (!(node instanceof org.springframework.expression.spel.ast.Literal)) {
+			operands.add(node);
 		}
 	}
 
@@ -222,11 +394,13 @@ public final class TagCacheOperationSource {
 			timeToLive = DurationFormatterUtils.detectAndParse(ttl.trim());
 		}
 		catch (RuntimeException ex) {
-			throw new IllegalStateException("Invalid ttl '" + ttl + "' on " + describe(method)
-					+ ": use a duration such as \"10m\", \"90s\" or \"PT10M\"", ex);
+			throw new TagCacheConfigurationException("Invalid ttl '" + ttl + "' on " + describe(method)
+					+ ": use a duration such as \"10m\", \"90s\" or \"PT10M\"",
+					"Write the ttl as a duration such as \"10m\", \"90s\" or \"PT10M\"", ex);
 		}
 		if (timeToLive.isNegative()) {
-			throw new IllegalStateException("Negative ttl '" + ttl + "' on " + describe(method));
+			throw new TagCacheConfigurationException("Negative ttl '" + ttl + "' on " + describe(method),
+					"Use a positive duration, or leave ttl empty for the cache's time to live");
 		}
 		return timeToLive;
 	}

@@ -1,5 +1,7 @@
 package io.tagcache.redis;
 
+import java.lang.reflect.Field;
+import java.lang.reflect.Modifier;
 import java.lang.reflect.Type;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -9,6 +11,8 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.SortedMap;
 import java.util.SortedSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
 
 import org.jspecify.annotations.Nullable;
 import tools.jackson.core.JacksonException;
@@ -29,8 +33,22 @@ import org.springframework.util.ClassUtils;
  * {@code Map}) so that immutable JDK implementations never appear in a hint. Every class a hint
  * names must pass the {@link TypeAllowList} before it is loaded. No Java serialization, no
  * polymorphic default typing.
+ *
+ * <p>A value Jackson writes but cannot read back (a class with private fields and no getters is
+ * written as {@code {}}) would miss on every call. The first value written of each class is
+ * therefore read back once ({@link #unreadableReason}); the verdict is kept per class.
  */
 final class JsonValueSerializer {
+
+	/** Bounds the verdicts kept per type hint and per class; beyond it, each value is checked again. */
+	private static final int VERDICT_LIMIT = 10_000;
+
+	/** A verdict that a hint or class passed. */
+	private static final String PASSED = "";
+
+	private final ConcurrentMap<String, String> disallowedByHint = new ConcurrentHashMap<>();
+
+	private final ConcurrentMap<Class<?>, String> unreadableByClass = new ConcurrentHashMap<>();
 
 	private final JsonMapper mapper;
 
@@ -72,6 +90,110 @@ final class JsonValueSerializer {
 			throw new IllegalStateException("Cannot read the entry of cache '" + cacheName + "' as " + type.toCanonical()
 					+ ": " + ex.getOriginalMessage(), ex);
 		}
+	}
+
+	/**
+	 * Return the first class a type hint names that untyped reads may not instantiate.
+	 * @param typeHint a hint from {@link #typeHint(Object)}
+	 * @return the class name, or {@code null} when every class is allowed
+	 */
+	@Nullable String disallowedClass(String typeHint) {
+		String verdict = this.disallowedByHint.get(typeHint);
+		if (verdict == null) {
+			verdict = PASSED;
+			for (String className : typeHint.split("[<>,\\[\\]]")) {
+				String name = className.trim();
+				if (!name.isEmpty() && !this.allowList.allows(name)) {
+					verdict = name;
+					break;
+				}
+			}
+			if (this.disallowedByHint.size() < VERDICT_LIMIT) {
+				this.disallowedByHint.put(typeHint, verdict);
+			}
+		}
+		return verdict.isEmpty() ? null : verdict;
+	}
+
+	/**
+	 * Check that the value's class (for a collection, map, array or {@code Optional}: its first
+	 * element's) reads back from its JSON: the first value written of each class is read back once,
+	 * and its JSON is checked not to be {@code {}} for a class that has fields. JDK types are trusted.
+	 * @return why it cannot be read back, or {@code null} when it can
+	 */
+	@Nullable String unreadableReason(Object value) {
+		Object sample = sample(value);
+		if (sample == null) {
+			return null;
+		}
+		Class<?> type = sample.getClass();
+		if (type.isEnum() || type.isArray() || type.getName().startsWith("java.")) {
+			return null;
+		}
+		String verdict = this.unreadableByClass.get(type);
+		if (verdict == null) {
+			verdict = readBack(sample);
+			if (this.unreadableByClass.size() < VERDICT_LIMIT) {
+				this.unreadableByClass.put(type, verdict);
+			}
+		}
+		return verdict.isEmpty() ? null : verdict;
+	}
+
+	/** The object that stands for the value's type: itself, or the first element of a container. */
+	private static @Nullable Object sample(@Nullable Object value) {
+		for (int depth = 0; value != null && depth < 8; depth++) {
+			if (value instanceof Collection<?> collection) {
+				value = collection.stream().filter((element) -> element != null).findFirst().orElse(null);
+			}
+			else if (value instanceof Map<?, ?> map) {
+				value = map.values().stream().filter((element) -> element != null).findFirst().orElse(null);
+			}
+			else if (value instanceof Optional<?> optional) {
+				value = optional.orElse(null);
+			}
+			else if (value.getClass().isArray() && !value.getClass().getComponentType().isPrimitive()) {
+				Object[] array = (Object[]) value;
+				value = (array.length > 0) ? array[0] : null;
+			}
+			else {
+				return value;
+			}
+		}
+		return null;
+	}
+
+	private String readBack(Object sample) {
+		Class<?> type = sample.getClass();
+		byte[] json;
+		try {
+			json = this.mapper.writeValueAsBytes(sample);
+		}
+		catch (JacksonException ex) {
+			return PASSED; // not writable: the write itself reports it
+		}
+		if (json.length == 2 && json[0] == '{' && json[1] == '}' && hasInstanceFields(type)) {
+			return "Jackson writes it as {} (it finds no getters or visible fields), so its fields are lost";
+		}
+		try {
+			this.mapper.readValue(json, type);
+			return PASSED;
+		}
+		catch (JacksonException ex) {
+			return "Jackson cannot read its JSON back: " + ex.getOriginalMessage();
+		}
+	}
+
+	private static boolean hasInstanceFields(Class<?> type) {
+		for (Class<?> current = type; current != null && current != Object.class; current = current.getSuperclass()) {
+			for (Field field : current.getDeclaredFields()) {
+				int modifiers = field.getModifiers();
+				if (!Modifier.isStatic(modifiers) && !Modifier.isTransient(modifiers) && !field.isSynthetic()) {
+					return true;
+				}
+			}
+		}
+		return false;
 	}
 
 	/** The canonical type hint of a value. */
@@ -145,6 +267,18 @@ final class JsonValueSerializer {
 		return type;
 	}
 
+	/** An entry whose type hint names a class outside the allow-list. */
+	static final class DisallowedTypeException extends IllegalStateException {
+
+		final String className;
+
+		DisallowedTypeException(String className, String message) {
+			super(message);
+			this.className = className;
+		}
+
+	}
+
 	private final class HintParser {
 
 		private final String hint;
@@ -165,7 +299,7 @@ final class JsonValueSerializer {
 			}
 			String className = this.hint.substring(start, this.position).trim();
 			if (!JsonValueSerializer.this.allowList.allows(className)) {
-				throw new IllegalStateException("Cache '" + this.cacheName + "' holds an entry of type " + className
+				throw new DisallowedTypeException(className, "Cache '" + this.cacheName + "' holds an entry of type " + className
 						+ ", which is not allowed for untyped reads. Read it with its type (the annotations and "
 						+ "get(key, Class) do), or add its package to the type allow-list (" + allowHint() + ")");
 			}

@@ -16,6 +16,9 @@ import java.util.stream.LongStream;
 
 import io.tagcache.TaggedCache;
 import io.tagcache.TaggedCacheStatistics;
+import io.tagcache.UncachedCause;
+import io.tagcache.ValueRefusedException;
+import io.tagcache.redis.JsonValueSerializer.DisallowedTypeException;
 import io.tagcache.redis.RedisTaggedCacheWriter.PutMode;
 import io.tagcache.redis.RedisTaggedCacheWriter.PutResult;
 import io.tagcache.redis.RedisTaggedCacheWriter.StoredEntry;
@@ -23,6 +26,7 @@ import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
 
+import org.springframework.cache.support.NullValue;
 import org.springframework.cache.support.SimpleValueWrapper;
 
 /**
@@ -44,6 +48,13 @@ import org.springframework.cache.support.SimpleValueWrapper;
  * skipped; both are counted and logged once per burst, and after repeated failures calls skip
  * Redis for a cool-down. Evictions, {@code clear} and invalidations that cannot reach Redis are
  * queued and replayed before Redis serves this instance again; see {@link RedisOutageGuard}.</li>
+ * <li><b>Never a working call turned into an error</b>: the writes of Spring's {@code Cache}
+ * contract ({@code put(key, value)}, {@code putIfAbsent}, {@code get(key, loader)}, used by
+ * {@code @Cacheable}) are read back untyped. A value they could never read back (a type outside the
+ * allow-list, or JSON Jackson cannot read back) is refused: counted, logged once per type, the
+ * call unaffected. An entry of a disallowed type found by an untyped read is a miss. The tagged
+ * writes ({@code put(key, value, tags)}, {@code putFenced}) are read back with the caller's type,
+ * need no allow-list, and throw {@link ValueRefusedException} for what they refuse.</li>
  * </ul>
  */
 public final class RedisTaggedCache implements TaggedCache {
@@ -174,23 +185,33 @@ public final class RedisTaggedCache implements TaggedCache {
 	}
 
 	private @Nullable ValueWrapper toWrapper(@Nullable StoredEntry entry, @Nullable Type type) {
-		if (entry == null) {
+		ValueWrapper value = (entry != null) ? toValue(entry, type) : null;
+		if (value == null) {
 			this.counters.misses.increment();
 			return null;
 		}
 		this.counters.hits.increment();
-		return toValue(entry, type);
+		return value;
 	}
 
-	private ValueWrapper toValue(StoredEntry entry, @Nullable Type type) {
+	/** The entry's value; {@code null} (a miss) for an untyped read of a type outside the allow-list. */
+	private @Nullable ValueWrapper toValue(StoredEntry entry, @Nullable Type type) {
 		if (entry.isNull()) {
 			return new SimpleValueWrapper(null);
 		}
-		Object value = (type != null)
-				? this.serializer.deserialize(entry.bytes(), entry.valueOffset(), entry.valueLength(), type, this.name)
-				: this.serializer.deserialize(entry.bytes(), entry.valueOffset(), entry.valueLength(), entry.typeHint(),
-						this.name);
-		return new SimpleValueWrapper(value);
+		if (type != null) {
+			return new SimpleValueWrapper(this.serializer.deserialize(entry.bytes(), entry.valueOffset(),
+					entry.valueLength(), type, this.name));
+		}
+		try {
+			return new SimpleValueWrapper(this.serializer.deserialize(entry.bytes(), entry.valueOffset(),
+					entry.valueLength(), entry.typeHint(), this.name));
+		}
+		catch (DisallowedTypeException ex) {
+			this.manager.refusedValues()
+				.refused(UncachedCause.DISALLOWED_TYPE, ex.className, ex.getMessage() + "; reading it as a miss");
+			return null;
+		}
 	}
 
 	// Loads (single flight, fenced)
@@ -230,7 +251,7 @@ public final class RedisTaggedCache implements TaggedCache {
 				throw failure;
 			}
 			if (value != null || this.configuration.isCacheNullValues()) {
-				writeFenced(redisKey, value, List.of(), null, fence);
+				writeFenced(redisKey, value, List.of(), null, fence, true);
 			}
 			load.result.complete(value);
 			return value;
@@ -344,22 +365,31 @@ public final class RedisTaggedCache implements TaggedCache {
 
 	@Override
 	public void put(Object key, @Nullable Object value) {
-		put(key, value, List.of());
+		write(redisKey(key), value, List.of(), null, PutMode.ALWAYS, true);
 	}
 
 	@Override
 	public void put(Object key, @Nullable Object value, Collection<String> tags) {
-		write(redisKey(key), value, TagRules.validateTags(tags, this.name), null, PutMode.ALWAYS);
+		write(redisKey(key), value, validTags(tags), null, PutMode.ALWAYS, false);
 	}
 
 	@Override
 	public boolean putFenced(Object key, @Nullable Object value, Collection<String> tags,
 			@Nullable Duration timeToLive, long fence) {
-		return writeFenced(redisKey(key), value, TagRules.validateTags(tags, this.name), timeToLive, fence);
+		return writeFenced(redisKey(key), value, validTags(tags), timeToLive, fence, false);
+	}
+
+	private List<String> validTags(Collection<String> tags) {
+		try {
+			return TagRules.validateTags(tags, this.name);
+		}
+		catch (IllegalArgumentException ex) {
+			throw new ValueRefusedException(UncachedCause.INVALID_TAG, ex.getMessage(), ex);
+		}
 	}
 
 	private boolean writeFenced(String redisKey, @Nullable Object value, List<String> tags,
-			@Nullable Duration timeToLive, long fence) {
+			@Nullable Duration timeToLive, long fence, boolean untypedReads) {
 		if (fence == UNKNOWN_FENCE) {
 			// not a stale write refused: the fence read failed, which counted as an error already
 			return false;
@@ -369,7 +399,7 @@ public final class RedisTaggedCache implements TaggedCache {
 			this.counters.rejectedPuts.increment();
 			return false;
 		}
-		PutResult result = write(redisKey, value, tags, timeToLive, PutMode.fenced(fence));
+		PutResult result = write(redisKey, value, tags, timeToLive, PutMode.fenced(fence), untypedReads);
 		return result != null && result.written();
 	}
 
@@ -377,7 +407,10 @@ public final class RedisTaggedCache implements TaggedCache {
 		if (fence == UNKNOWN_FENCE) {
 			return CompletableFuture.completedFuture(false);
 		}
-		Serialized serialized = serialize(value);
+		Serialized serialized = serialize(value, true);
+		if (serialized == null) {
+			return CompletableFuture.completedFuture(false);
+		}
 		return this.guard
 			.callAsync("put", this.name, this.counters, () -> ensureRegisteredAsync()
 				.thenCompose(registered -> this.writer.putAsync(keyspaceOf(redisKey), redisKey, serialized.json(),
@@ -395,17 +428,24 @@ public final class RedisTaggedCache implements TaggedCache {
 
 	@Override
 	public @Nullable ValueWrapper putIfAbsent(Object key, @Nullable Object value) {
-		PutResult result = write(redisKey(key), value, List.of(), null, PutMode.IF_ABSENT);
+		PutResult result = write(redisKey(key), value, List.of(), null, PutMode.IF_ABSENT, true);
 		if (result == null || result.existing() == null) {
 			return null;
 		}
 		return toWrapper(result.existing(), null);
 	}
 
-	/** Serialize and write; returns {@code null} when Redis failed (absorbed). */
+	/**
+	 * Serialize and write; returns {@code null} when Redis failed (absorbed) or the value was refused
+	 * (counted).
+	 * @param untypedReads whether the value will be read back untyped (Spring's {@code Cache} contract)
+	 */
 	private @Nullable PutResult write(String redisKey, @Nullable Object value, List<String> tags,
-			@Nullable Duration timeToLive, PutMode mode) {
-		Serialized serialized = serialize(value);
+			@Nullable Duration timeToLive, PutMode mode, boolean untypedReads) {
+		Serialized serialized = serialize(value, untypedReads);
+		if (serialized == null) {
+			return null;
+		}
 		Duration ttl = (timeToLive != null) ? timeToLive : this.configuration.getTimeToLive();
 		PutResult result = this.guard.call("put", this.name, this.counters, () -> {
 			ensureRegistered();
@@ -435,15 +475,56 @@ public final class RedisTaggedCache implements TaggedCache {
 	private record Serialized(byte[] json, String typeHint) {
 	}
 
-	private Serialized serialize(@Nullable Object value) {
-		if (value == null) {
+	/**
+	 * Serialize a value, or refuse one that could not be read back: for untyped reads, counted and
+	 * logged once ({@code null} is returned); for typed ones, thrown.
+	 * @throws ValueRefusedException for a {@code null} the cache does not store, a value not writable
+	 * as JSON, or a refused value that will be read back typed
+	 */
+	private @Nullable Serialized serialize(@Nullable Object value, boolean untypedReads) {
+		// Spring's value-adapting caches hand NullValue around for a cached null: store it as one
+		if (value == null || value instanceof NullValue) {
 			if (!this.configuration.isCacheNullValues()) {
-				throw new IllegalArgumentException("Cache '" + this.name + "' does not store null values; skip them "
-						+ "with unless = \"#result == null\" or enable tagcache.cache-null-values");
+				throw new ValueRefusedException(UncachedCause.NULL_NOT_CACHED, "Cache '" + this.name
+						+ "' does not store null values; skip them with unless = \"#result == null\" or enable "
+						+ "tagcache.cache-null-values", null);
 			}
 			return new Serialized(new byte[0], "");
 		}
-		return new Serialized(this.serializer.serialize(value, this.name), this.serializer.typeHint(value));
+		byte[] json;
+		try {
+			json = this.serializer.serialize(value, this.name);
+		}
+		catch (IllegalArgumentException ex) {
+			throw new ValueRefusedException(UncachedCause.NOT_SERIALIZABLE, ex.getMessage(), ex.getCause());
+		}
+		String typeHint = this.serializer.typeHint(value);
+		String unreadable = this.serializer.unreadableReason(value);
+		if (unreadable != null) {
+			refuse(UncachedCause.NOT_READABLE, typeHint, "Cache '" + this.name + "' refused a value of type " + typeHint
+					+ ": " + unreadable + "; stored, it would miss on every read. Make the class readable as JSON: "
+					+ "a record, or getters with a no-argument or @JsonCreator constructor", untypedReads);
+			return null;
+		}
+		if (untypedReads) {
+			String disallowed = this.serializer.disallowedClass(typeHint);
+			if (disallowed != null) {
+				refuse(UncachedCause.DISALLOWED_TYPE, disallowed, "Cache '" + this.name + "' refused a value of type "
+						+ typeHint + " from Spring's Cache contract (@Cacheable, put(key, value)): its untyped reads may "
+						+ "not instantiate " + disallowed + ", so every read would fail. Add its package to "
+						+ "tagcache.allowed-types (or RedisTaggedCacheManager.builder(...).allowedTypes(...)), or cache "
+						+ "it with @CacheableTagged, which reads with the method's return type", true);
+				return null;
+			}
+		}
+		return new Serialized(json, typeHint);
+	}
+
+	private void refuse(UncachedCause cause, String type, String message, boolean untypedReads) {
+		if (!untypedReads) {
+			throw new ValueRefusedException(cause, message, null);
+		}
+		this.manager.refusedValues().refused(cause, type, message);
 	}
 
 	/**

@@ -20,6 +20,7 @@ import java.util.stream.IntStream;
 import java.util.stream.LongStream;
 
 import io.tagcache.TaggedCacheManager;
+import io.tagcache.UncachedCause;
 import org.jspecify.annotations.Nullable;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -64,6 +65,8 @@ public final class RedisTaggedCacheManager implements TaggedCacheManager, SmartI
 	private final JsonValueSerializer serializer;
 
 	private final CacheKeyConverter keyConverter = new CacheKeyConverter();
+
+	private final RefusedValues refusedValues = new RefusedValues();
 
 	private final RedisOutageGuard guard;
 
@@ -279,6 +282,23 @@ public final class RedisTaggedCacheManager implements TaggedCacheManager, SmartI
 
 	CacheKeyConverter keyConverter() {
 		return this.keyConverter;
+	}
+
+	RefusedValues refusedValues() {
+		return this.refusedValues;
+	}
+
+	/**
+	 * Return how many values this manager's caches refused without failing the call, or read as a
+	 * miss, for one cause: values of Spring's untyped {@code Cache} contract ({@code @Cacheable})
+	 * that could never be read back ({@link UncachedCause#DISALLOWED_TYPE},
+	 * {@link UncachedCause#NOT_READABLE}), and entries of a disallowed type read as a miss. Refusals
+	 * thrown to the caller ({@link io.tagcache.ValueRefusedException}) are the caller's to count.
+	 * @param cause the cause
+	 * @return the count since start-up
+	 */
+	public long getUncachedResults(UncachedCause cause) {
+		return this.refusedValues.count(cause);
 	}
 
 	RedisOutageGuard guard() {

@@ -6,9 +6,11 @@ import java.util.List;
 import io.lettuce.core.RedisURI;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.tagcache.TagCacheConfigurationException;
 import io.tagcache.TaggedCacheManager;
 import io.tagcache.actuate.TagCacheEndpoint;
 import io.tagcache.actuate.TagCacheHealthIndicator;
+import io.tagcache.metrics.TagCacheUncachedMetrics;
 import io.tagcache.metrics.TaggedCacheManagerMetrics;
 import io.tagcache.metrics.TaggedCacheMeterBinderProvider;
 import io.tagcache.annotation.CacheableTagged;
@@ -96,11 +98,31 @@ class TagCacheAutoConfigurationTests {
 	}
 
 	@Test
+	void anAnnotatedMethodNamingAnUnconfiguredCacheFailsStartupWhenMissingCachesAreNotCreated() {
+		this.contextRunner.withPropertyValues("tagcache.key-prefix=" + uniquePrefix(), "tagcache.create-missing-caches=false")
+			.withUserConfiguration(GreetingService.class)
+			.run(context -> assertThat(context).hasFailed()
+				.getFailure()
+				.isInstanceOf(TagCacheConfigurationException.class)
+				.hasMessageContaining(GreetingService.class.getName() + ".greet(String)")
+				.hasMessageContaining("'greetings'")
+				.hasMessageContaining("tagcache.create-missing-caches")
+				.satisfies(failure -> assertThat(((TagCacheConfigurationException) failure).getAction())
+					.contains("tagcache.caches.greetings.time-to-live")));
+		this.contextRunner
+			.withPropertyValues("tagcache.key-prefix=" + uniquePrefix(), "tagcache.create-missing-caches=false",
+					"tagcache.caches.greetings.time-to-live=5m")
+			.withUserConfiguration(GreetingService.class)
+			.run(context -> assertThat(context).hasNotFailed());
+	}
+
+	@Test
 	void bindsMetricsWhenMicrometerIsPresent() {
 		this.contextRunner.withConfiguration(AutoConfigurations.of(TagCacheMetricsAutoConfiguration.class))
 			.withBean(SimpleMeterRegistry.class)
 			.run(context -> assertThat(context).hasSingleBean(TaggedCacheMeterBinderProvider.class)
-				.hasSingleBean(TaggedCacheManagerMetrics.class));
+				.hasSingleBean(TaggedCacheManagerMetrics.class)
+				.hasSingleBean(TagCacheUncachedMetrics.class));
 	}
 
 	@Test

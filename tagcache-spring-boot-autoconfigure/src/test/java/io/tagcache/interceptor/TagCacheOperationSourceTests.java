@@ -6,25 +6,31 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Future;
 
+import io.tagcache.TagCacheConfigurationException;
 import io.tagcache.TaggedCacheManager;
 import io.tagcache.annotation.CacheableTagged;
 import io.tagcache.annotation.InvalidateTags;
 import io.tagcache.annotation.TagEntity;
 import io.tagcache.redis.RedisTaggedCacheManager;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import reactor.core.publisher.Flux;
 
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.core.ResolvableType;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
 
 /**
  * Parsing of the annotations, and the mistakes that must fail start-up with a message naming the
  * class, method and attribute.
  */
+@ExtendWith(OutputCaptureExtension.class)
 class TagCacheOperationSourceTests {
 
 	private final TagCacheOperationSource source = new TagCacheOperationSource();
@@ -108,6 +114,39 @@ class TagCacheOperationSourceTests {
 	}
 
 	@Test
+	void aVariableThatIsNoParameterFailsStartupNamingMethodExpressionAndTheParameters() {
+		assertThatExceptionOfType(TagCacheConfigurationException.class)
+			.isThrownBy(() -> operation(MisspeltVariable.class, "byAuthor", long.class, String.class))
+			.withMessageContaining("The tag expression ''author-' + #authorID' on ")
+			.withMessageContaining(MisspeltVariable.class.getName() + ".byAuthor(long,String)")
+			.withMessageContaining("#authorID")
+			.withMessageContaining("its parameters are #authorId, #title")
+			.satisfies((ex) -> assertThat(ex.getAction()).contains("#authorId"));
+		assertThatExceptionOfType(TagCacheConfigurationException.class)
+			.isThrownBy(() -> operation(MisspeltVariable.class, "invalidate", long.class))
+			.withMessageContaining("#user");
+		assertThatExceptionOfType(TagCacheConfigurationException.class)
+			.isThrownBy(() -> operation(MisspeltVariable.class, "beyondTheParameters", long.class))
+			.withMessageContaining("#p1");
+	}
+
+	@Test
+	void variablesEveryCallDefinesAreAccepted() throws Exception {
+		assertThat(operation(DefinedVariables.class, "find", long.class, String.class)).isNotNull();
+	}
+
+	@Test
+	void annotatedMethodsNoProxyInterceptsAreReportedWhenTheirClassIsFirstSeen(CapturedOutput output) {
+		assertThat(this.source.isCandidateClass(Unproxied.class)).isTrue();
+		this.source.isCandidateClass(Unproxied.class);
+		assertThat(output).contains("@CacheableTagged on " + Unproxied.class.getName()
+				+ ".secret(long) is ignored: the method is private")
+			.contains("@InvalidateTags on " + Unproxied.class.getName() + ".sealed(long) is ignored: the method is final")
+			.doesNotContain(".visible(long) is ignored");
+		assertThat(output.getOut().split("secret\\(long\\) is ignored", -1)).as("once").hasSize(2);
+	}
+
+	@Test
 	void bothAnnotationsOnOneMethodAreRefused() {
 		assertThatIllegalStateException().isThrownBy(() -> operation(Both.class, "find", long.class))
 			.withMessageContaining("@CacheableTagged and @InvalidateTags on the same method");
@@ -135,6 +174,53 @@ class TagCacheOperationSourceTests {
 
 	private TagCacheOperation operation(Class<?> type, String name, Class<?>... parameterTypes) throws Exception {
 		return this.source.getOperation(type.getMethod(name, parameterTypes), type);
+	}
+
+	static class MisspeltVariable {
+
+		@CacheableTagged(cacheNames = "books", tags = "'author-' + #authorID")
+		public String byAuthor(long authorId, String title) {
+			return title;
+		}
+
+		@InvalidateTags("'user-' + #user.id")
+		public void invalidate(long userId) {
+		}
+
+		@CacheableTagged(cacheNames = "books", key = "#p1")
+		public String beyondTheParameters(long id) {
+			return "";
+		}
+
+	}
+
+	static class DefinedVariables {
+
+		@CacheableTagged(cacheNames = "books", key = "#p0 + #a1 + #root.methodName",
+				condition = "#id > 0 && #this != null", unless = "#result == null",
+				tags = { "'a-' + #id", "#name", "#result", "{1, 2}.?[#this > 1]" })
+		public String find(long id, String name) {
+			return name;
+		}
+
+	}
+
+	static class Unproxied {
+
+		@CacheableTagged(cacheNames = "books")
+		private String secret(long id) {
+			return "";
+		}
+
+		@InvalidateTags("'book-' + #id")
+		public final void sealed(long id) {
+		}
+
+		@CacheableTagged(cacheNames = "books")
+		public String visible(long id) {
+			return secret(id);
+		}
+
 	}
 
 	static class Valid {

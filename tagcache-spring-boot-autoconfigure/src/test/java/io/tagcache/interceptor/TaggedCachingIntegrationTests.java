@@ -16,6 +16,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import io.tagcache.TagInvalidator;
 import io.tagcache.TaggedCacheManager;
+import io.tagcache.UncachedCause;
 import io.tagcache.annotation.CacheableTagged;
 import io.tagcache.annotation.InvalidateTags;
 import io.tagcache.annotation.TagEntity;
@@ -25,12 +26,15 @@ import io.tagcache.test.RedisTopology;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.Parameter;
 import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.provider.EnumSource;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.cache.annotation.CacheEvict;
 import org.springframework.cache.annotation.Cacheable;
 import org.springframework.cache.annotation.EnableCaching;
@@ -51,6 +55,7 @@ import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
  */
 @ParameterizedClass
 @EnumSource(RedisTopology.class)
+@ExtendWith(OutputCaptureExtension.class)
 class TaggedCachingIntegrationTests {
 
 	@Parameter
@@ -361,9 +366,34 @@ class TaggedCachingIntegrationTests {
 	}
 
 	@Test
+	void aNullConcatenatedIntoATagIsATagFailureNotTheTextNull() {
+		TagCacheInterceptor interceptor = this.context.getBean(TagCacheInterceptor.class);
+		this.users.ownedBy(1, null);
+		this.users.ownedBy(1, null);
+		assertThat(this.users.calls("ownedBy")).as("never stored as owner-null").isEqualTo(2);
+		assertThat(interceptor.getUncachedResults(UncachedCause.TAG_EXPRESSION)).isEqualTo(2);
+
+		this.users.ownedBy(2, "null");
+		this.users.ownedBy(2, "null");
+		assertThat(this.users.calls("ownedBy")).as("the text \"null\" is a tag like any other").isEqualTo(3);
+		assertThat(interceptor.getUncachedResults(UncachedCause.TAG_EXPRESSION)).isEqualTo(2);
+	}
+
+	@Test
+	void anEntryStoredWithNoTagIsReportedOncePerMethod(CapturedOutput output) {
+		this.users.greeting("Ann");
+		this.users.greeting("Bob");
+		assertThat(this.users.greeting("Ann")).isEqualTo("Hello Ann");
+		assertThat(this.users.calls("greeting")).as("still cached").isEqualTo(2);
+		String warning = "An entry of " + UserService.class.getName() + ".greeting(String) was stored with no tag";
+		assertThat(output.getOut().split(java.util.regex.Pattern.quote(warning), -1)).hasSize(2);
+		assertThat(output).contains("tags = \"'user-' + #id\"");
+	}
+
+	@Test
 	void aFailingInvalidationExpressionFailsTheCall() {
 		assertThatIllegalStateException().isThrownBy(() -> this.users.badInvalidation(1))
-			.withMessageContaining("tag expression '#nope.id' on " + UserService.class.getName()
+			.withMessageContaining("tag expression '#root.args[3].id' on " + UserService.class.getName()
 					+ ".badInvalidation(long)");
 	}
 
@@ -639,8 +669,20 @@ class TaggedCachingIntegrationTests {
 			return this.database.get(id);
 		}
 
-		@InvalidateTags("#nope.id")
+		@InvalidateTags("#root.args[3].id")
 		public void badInvalidation(long id) {
+		}
+
+		@CacheableTagged(cacheNames = "users", key = "'owned:' + #id", tags = "'owner-' + #owner")
+		public User ownedBy(long id, String owner) {
+			count("ownedBy");
+			return this.database.get(id);
+		}
+
+		@CacheableTagged(cacheNames = "greetings")
+		public String greeting(String name) {
+			count("greeting");
+			return "Hello " + name;
 		}
 
 		private List<User> usersByLocationUncached(long locationId) {

@@ -10,6 +10,7 @@ import io.micrometer.core.instrument.Tag;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.tagcache.TaggedCacheStatistics;
+import io.tagcache.UncachedCause;
 import io.tagcache.redis.RedisTaggedCache;
 import io.tagcache.redis.RedisTaggedCacheManager;
 import io.tagcache.redis.TestCaches;
@@ -58,6 +59,35 @@ class TaggedCacheMetricsIntegrationTests {
 			.as("Boot's registrar picks our provider for a tagged cache")
 			.isTrue();
 		new TaggedCacheManagerMetrics(this.manager, Tags.of(MANAGER_TAG)).bindTo(this.registry);
+	}
+
+	@Test
+	void uncachedCountsEveryCauseAndSumsItsSources() {
+		new TagCacheUncachedMetrics(List.of(this.manager::getUncachedResults,
+				(cause) -> (cause == UncachedCause.TAG_EXPRESSION) ? 5 : 0), Tags.of(MANAGER_TAG))
+			.bindTo(this.registry);
+		this.users.put(1L, new Opaque("secret"));
+		this.users.put(2L, new Opaque("other"));
+
+		assertThat(this.registry.get("tagcache.uncached").tags("cause", "not-readable").functionCounter().count())
+			.isEqualTo(2);
+		assertThat(this.registry.get("tagcache.uncached").tags("cause", "tag-expression").functionCounter().count())
+			.isEqualTo(5);
+		assertThat(this.registry.get("tagcache.uncached").tag("cache.manager", "cacheManager").functionCounters())
+			.extracting((counter) -> counter.getId().getTag("cause"))
+			.containsExactlyInAnyOrderElementsOf(
+					java.util.Arrays.stream(UncachedCause.values()).map(UncachedCause::tagValue).toList());
+	}
+
+	/** Written as {} by Jackson: private state, no getters. */
+	static class Opaque {
+
+		private final String secret;
+
+		Opaque(String secret) {
+			this.secret = secret;
+		}
+
 	}
 
 	@Test

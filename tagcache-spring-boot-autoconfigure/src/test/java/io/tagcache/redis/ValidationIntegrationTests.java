@@ -3,12 +3,20 @@ package io.tagcache.redis;
 import java.util.Arrays;
 import java.util.List;
 
+import java.util.regex.Pattern;
+
+import io.tagcache.UncachedCause;
+import io.tagcache.ValueRefusedException;
 import io.tagcache.test.RedisTopology;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.Parameter;
 import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.provider.EnumSource;
+
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
@@ -20,6 +28,7 @@ import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException
  */
 @ParameterizedClass
 @EnumSource(RedisTopology.class)
+@ExtendWith(OutputCaptureExtension.class)
 class ValidationIntegrationTests {
 
 	@Parameter
@@ -80,17 +89,73 @@ class ValidationIntegrationTests {
 	}
 
 	@Test
-	void untypedReadsRefuseTypesOutsideTheAllowList() {
+	void untypedReadsOfTypesOutsideTheAllowListAreMissesCountedAndLoggedOnce(CapturedOutput output) {
 		String entryKey = this.manager.getKeyPrefix() + ":{users}:e:1";
 		this.redis.admin().sync(redis -> redis.set(entryKey, "0" + Gadget.class.getName() + "\n{}"));
-		assertThatExceptionOfType(IllegalStateException.class).isThrownBy(() -> this.cache.get(1L))
-			.withMessageContaining(Gadget.class.getName())
-			.withMessageContaining("not allowed");
+		assertThat(this.cache.get(1L)).isNull();
+		assertThat(this.cache.get(1L)).isNull();
 		assertThat(gadgetInitialized).as("the class was not even initialized").isFalse();
+		assertThat(this.cache.getStatistics().getMisses()).isEqualTo(2);
+		assertThat(this.manager.getUncachedResults(UncachedCause.DISALLOWED_TYPE)).isEqualTo(2);
+		assertThat(output.getOut().split(Pattern.quote(Gadget.class.getName() + ", which is not allowed"), -1))
+			.as("logged once").hasSize(2);
 
 		this.redis.admin().sync(redis -> redis.set(entryKey, "0java.util.List<java.lang.ProcessBuilder>\tuser-1\n[]"));
-		assertThatExceptionOfType(IllegalStateException.class).isThrownBy(() -> this.cache.get(1L))
-			.withMessageContaining("java.lang.ProcessBuilder");
+		assertThat(this.cache.get(1L)).isNull();
+		assertThat(output).contains("java.lang.ProcessBuilder");
+	}
+
+	/**
+	 * A plain {@code @Cacheable} result of a type outside the allow-list used to be stored, so that
+	 * the first call worked and every later one failed until the entry expired. It is refused when
+	 * written; the call that wrote it is unaffected.
+	 */
+	@Test
+	void untypedWritesOfTypesOutsideTheAllowListAreRefusedCountedAndLoggedOnce(CapturedOutput output) {
+		TestCaches.Location rome = new TestCaches.Location(1, "Rome");
+		this.cache.put(1L, rome);
+		this.cache.put(2L, List.of(rome));
+		assertThat(this.cache.putIfAbsent(3L, rome)).isNull();
+		assertThat(this.cache.get(4L, () -> rome)).isEqualTo(rome);
+
+		assertThat(this.cache.get(1L)).isNull();
+		assertThat(this.cache.get(2L)).isNull();
+		assertThat(this.cache.get(3L)).isNull();
+		assertThat(this.cache.get(4L)).isNull();
+		assertThat(this.cache.getStatistics().getPuts()).isZero();
+		assertThat(this.manager.getUncachedResults(UncachedCause.DISALLOWED_TYPE)).isEqualTo(4);
+		assertThat(this.redis.admin().scan(this.manager.getKeyPrefix() + ":{users}:e:*")).isEmpty();
+		assertThat(output.getOut().split(Pattern.quote("refused a value of type"), -1)).as("logged once").hasSize(2);
+		assertThat(output).contains(TestCaches.Location.class.getName()).contains("tagcache.allowed-types");
+	}
+
+	/**
+	 * A class Jackson writes as {@code {}} (private fields, no getters) used to be stored and then
+	 * missed on every call forever. The first write of the type reads it back and refuses it.
+	 */
+	@Test
+	void aValueJacksonCannotReadBackIsRefusedWhenFirstWritten(CapturedOutput output) {
+		RedisTaggedCacheManager manager = RedisTaggedCacheManager.builder(this.redis.connectionFactory())
+			.keyPrefix(TestCaches.uniquePrefix())
+			.allowedTypes(TypeAllowList.jdkValueTypes().and(Opaque.class.getName()))
+			.build();
+		RedisTaggedCache cache = manager.getCache("opaque");
+		cache.put(1L, new Opaque("secret"));
+		cache.put(2L, new Opaque("other"));
+		assertThat(cache.get(1L)).isNull();
+		assertThat(manager.getUncachedResults(UncachedCause.NOT_READABLE)).isEqualTo(2);
+		assertThat(output.getOut().split(Pattern.quote("refused a value of type " + Opaque.class.getName()), -1))
+			.as("logged once").hasSize(2);
+		assertThat(output).contains("as {}").contains("record");
+
+		assertThatExceptionOfType(ValueRefusedException.class)
+			.isThrownBy(() -> cache.put(3L, new Opaque("tagged"), List.of("opaque-3")))
+			.satisfies((ex) -> assertThat(ex.getUncachedCause()).isEqualTo(UncachedCause.NOT_READABLE))
+			.withMessageContaining(Opaque.class.getName());
+		assertThatExceptionOfType(ValueRefusedException.class)
+			.isThrownBy(() -> cache.put(4L, new Unconstructible(), List.of()))
+			.withMessageContaining("cannot read its JSON back");
+		assertThat(this.redis.admin().scan(manager.getKeyPrefix() + ":{opaque}:*")).isEmpty();
 	}
 
 	@Test
@@ -110,10 +175,9 @@ class ValidationIntegrationTests {
 
 	@Test
 	void typedReadsDoNotNeedTheAllowList() {
-		this.cache.put(1L, new TestCaches.Location(1, "Rome"));
+		this.cache.put(1L, new TestCaches.Location(1, "Rome"), List.of("loc-1"));
 		assertThat(this.cache.get(1L, TestCaches.Location.class)).isEqualTo(new TestCaches.Location(1, "Rome"));
-		assertThatExceptionOfType(IllegalStateException.class).isThrownBy(() -> this.cache.get(1L))
-			.withMessageContaining("allow-list");
+		assertThat(this.cache.get(1L)).as("an untyped read of it is a miss").isNull();
 	}
 
 	static volatile boolean gadgetInitialized;
@@ -123,6 +187,51 @@ class ValidationIntegrationTests {
 
 		static {
 			gadgetInitialized = true;
+		}
+
+	}
+
+	/** Written as {} by Jackson: private state, no getters. */
+	static class Opaque {
+
+		private final String secret;
+
+		Opaque() {
+			this.secret = null;
+		}
+
+		Opaque(String secret) {
+			this.secret = secret;
+		}
+
+	}
+
+	/** Written with its getter, but its property is of an abstract type Jackson cannot instantiate. */
+	static class Unconstructible {
+
+		private Shape shape = new Square();
+
+		public Shape getShape() {
+			return this.shape;
+		}
+
+		public void setShape(Shape shape) {
+			this.shape = shape;
+		}
+
+	}
+
+	abstract static class Shape {
+
+		public abstract int getSides();
+
+	}
+
+	static class Square extends Shape {
+
+		@Override
+		public int getSides() {
+			return 4;
 		}
 
 	}
