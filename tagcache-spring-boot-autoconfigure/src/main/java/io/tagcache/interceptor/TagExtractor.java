@@ -93,6 +93,9 @@ public final class TagExtractor {
 
 	private static final Property[] NO_PROPERTIES = {};
 
+	/** Passed to getters so that a call does not allocate an empty varargs array. */
+	private static final Object[] NO_ARGUMENTS = {};
+
 	/** Package prefixes of JDK types: neither walked nor offered to resolvers. */
 	private static final String[] JDK_PACKAGES = { "java.", "javax.", "jdk.", "sun.", "com.sun." };
 
@@ -333,7 +336,8 @@ public final class TagExtractor {
 
 		@Nullable Object read(Object bean) {
 			try {
-				return (this.accessor instanceof Field field) ? field.get(bean) : ((Method) this.accessor).invoke(bean);
+				return (this.accessor instanceof Field field) ? field.get(bean)
+						: ((Method) this.accessor).invoke(bean, NO_ARGUMENTS);
 			}
 			catch (InvocationTargetException ex) {
 				Throwable cause = ex.getTargetException();
