@@ -108,6 +108,15 @@ class WrappedResultsIntegrationTests {
 		assertThat(this.directory.calls("profile")).isEqualTo(2);
 	}
 
+	@Test
+	void aWrapperWhoseGetterThrowsIsReturnedUncached() {
+		TagCacheInterceptor interceptor = this.context.getBean(TagCacheInterceptor.class);
+		assertThat(this.directory.unloaded(1)).isInstanceOf(Unloaded.class);
+		assertThat(this.directory.unloaded(1)).isInstanceOf(Unloaded.class);
+		assertThat(this.directory.calls("unloaded")).isEqualTo(2);
+		assertThat(interceptor.getUncachedResults()).isEqualTo(2);
+	}
+
 	@TagEntity("user")
 	record Member(long id, String name) {
 	}
@@ -143,6 +152,15 @@ class WrappedResultsIntegrationTests {
 
 	}
 
+	/** A DTO whose lazy association cannot be loaded any more: neither its tags nor its JSON can be written. */
+	static class Unloaded {
+
+		public Member getMember() {
+			throw new IllegalStateException("could not initialize proxy - no Session");
+		}
+
+	}
+
 	static class Directory {
 
 		private final ConcurrentMap<Long, Member> members = new ConcurrentHashMap<>(
@@ -172,6 +190,12 @@ class WrappedResultsIntegrationTests {
 			profile.setMember(Optional.of(this.members.get(id)));
 			profile.setRank((int) id);
 			return profile;
+		}
+
+		@CacheableTagged("profiles")
+		public Unloaded unloaded(long id) {
+			count("unloaded");
+			return new Unloaded();
 		}
 
 		@InvalidateTags("'user-' + #id")
