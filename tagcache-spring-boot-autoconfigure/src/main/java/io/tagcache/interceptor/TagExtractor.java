@@ -319,7 +319,7 @@ public final class TagExtractor {
 				return new TypeInfo(Kind.JDK_VALUE);
 			}
 			EntityId entity = ENTITIES.get(type).orElse(null);
-			if (entity == null && (type.isEnum() || inPackages(type, FRAMEWORK_PACKAGES))) {
+			if (entity == null && (Enum.class.isAssignableFrom(type) || inPackages(type, FRAMEWORK_PACKAGES))) {
 				return new TypeInfo(Iterable.class.isAssignableFrom(type) ? Kind.ITERABLE : Kind.OPAQUE);
 			}
 			Property[] properties = Property.of(type, mapper);

@@ -75,8 +75,9 @@ class TagExtractorTests {
 	}
 
 	@Test
-	void jdkTypesAreNotWalked() {
+	void jdkTypesAndEnumsAreNotWalked() {
 		assertThat(this.extractor.extract(new Thread(() -> { }))).isEmpty();
+		assertThat(this.extractor.extract(List.of(Role.ADMIN, Role.GUEST))).isEmpty();
 	}
 
 	@Test
@@ -294,6 +295,25 @@ class TagExtractorTests {
 	}
 
 	record Page<T>(List<T> items, long total) {
+	}
+
+	enum Role {
+
+		ADMIN {
+
+			@Override
+			public User getOwner() {
+				return new User(1, "root", null);
+			}
+
+		},
+
+		GUEST;
+
+		public User getOwner() {
+			return null;
+		}
+
 	}
 
 	static class Unwrapping {
