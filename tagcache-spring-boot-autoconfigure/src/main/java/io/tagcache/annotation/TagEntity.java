@@ -12,12 +12,12 @@ import java.lang.annotation.Target;
  * instance's tag drops every entry that embeds it: a user cached by id, by mail, inside lists and
  * inside other users' entries alike.
  *
- * <p>Every instance reachable from a {@link CacheableTagged} result (the result itself, fields and
- * record components of tagged types, elements of collections and arrays, map values, {@code Optional}s)
- * adds the tag {@code <prefix>-<id>}, e.g. {@code user-42}, matching
- * {@code @InvalidateTags("'user-' + #user.id")}. The id is the member annotated {@link TagId}, or else
- * the property named {@code id}. Types that are not tagged (other than collections, arrays, maps and
- * {@code Optional}) are not looked into.
+ * <p>Every instance reachable from a {@link CacheableTagged} result adds the tag {@code <prefix>-<id>},
+ * e.g. {@code user-42}, matching {@code @InvalidateTags("'user-' + #user.id")}. Reachable means in the
+ * graph the cached JSON holds: the result itself, the properties Jackson writes of application types
+ * (records, beans and DTOs such as {@code Page(List<User> items, long total)}, tagged or not), elements of
+ * collections and arrays, map values, {@code Optional}s, recursively. JDK and framework types are not
+ * looked into. The id is the member annotated {@link TagId}, or else the property named {@code id}.
  */
 @Target(ElementType.TYPE)
 @Retention(RetentionPolicy.RUNTIME)

@@ -1,6 +1,9 @@
 package io.tagcache.interceptor;
 
+import java.lang.reflect.AccessibleObject;
 import java.lang.reflect.Field;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Member;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
 import java.util.ArrayDeque;
@@ -14,10 +17,20 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicReference;
 
 import io.tagcache.annotation.TagEntity;
 import io.tagcache.annotation.TagId;
 import org.jspecify.annotations.Nullable;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JavaType;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.jsonFormatVisitors.JsonFormatVisitorWrapper;
+import tools.jackson.databind.jsonFormatVisitors.JsonObjectFormatVisitor;
+import tools.jackson.databind.node.POJONode;
+import tools.jackson.databind.ser.PropertyWriter;
+import tools.jackson.databind.ser.bean.BeanSerializerBase;
 
 import org.springframework.core.annotation.AnnotatedElementUtils;
 import org.springframework.util.Assert;
@@ -29,42 +42,101 @@ import org.springframework.util.ReflectionUtils;
  *
  * <p>Design notes:
  * <ul>
- * <li><b>What is walked.</b> The value itself, the fields (record components included) of
- * {@code @TagEntity} types, the elements of collections and object arrays, map values, and
- * {@code Optional}s. Nothing else is looked into: not other user types (a resolver may tag them), and
- * never JDK classes, whose internals are neither ours to read nor open to reflection.</li>
+ * <li><b>What is walked: the graph the JSON holds.</b> Tags must describe what is stored, so the walk
+ * follows what the cache writes: the value itself; of every application type (records, beans and DTOs
+ * such as {@code Page(List<User> items, long total)}, entities included) the properties that Jackson
+ * writes; the elements of collections, object arrays and other iterables of framework types (a Spring
+ * Data {@code Page}); map values (keys are written as strings, so they carry no tags); the content of
+ * {@code Optional} and {@code AtomicReference}; and the children of {@link JsonNode} trees and the
+ * value of a {@code POJONode}. Which properties an application type has is asked of Jackson itself,
+ * once per class: they are the properties of the bean serializer the mapper writes that class with,
+ * so they reflect {@code @JsonIgnore}, {@code @JsonIgnoreProperties}, {@code @JsonIgnoreType}, back
+ * references, {@code transient}, {@code @JsonUnwrapped}, mix-ins, visibility settings and modules. The
+ * mapper asked should be the one the cache writes with (the configuration passes the application's
+ * {@code JsonMapper} bean, as the auto-configured cache manager uses it; else a default one). Not looked into: JDK types ({@code java.*}, {@code javax.*}, ...), whose internals are
+ * neither ours to read nor open to reflection, framework types ({@code org.springframework.*}, Jackson,
+ * Reactor, ...), and types Jackson writes with a custom serializer or {@code @JsonValue} (a resolver
+ * can tag those).</li>
+ * <li><b>Why not collect the tags while writing the JSON.</b> A serializer hook on {@code @TagEntity}
+ * types would see exactly the bytes stored, in one pass. But the tags are needed before the value is
+ * written: {@code putFenced} receives them, the cache validates them, puts them in the entry header and
+ * sends them to the put script with the value. Collecting them during serialization would move tag
+ * derivation (and the resolvers) from the interceptor into the Redis cache behind
+ * {@code TaggedCache.put}, change what every {@code put} means, and tie tagging to one
+ * {@code TaggedCache} implementation and its serializer. Asking the same mapper which properties it
+ * writes gives the same graph while keeping that order and the packages' one-way dependencies; the
+ * price is a second pass over the graph, measured by {@code TagExtractionBenchmark}.</li>
  * <li><b>Cycles and depth.</b> Objects are visited once, by identity, and the walk keeps its own stack
  * rather than recursing, so a cyclic graph ends and a long chain cannot overflow the thread's
  * stack.</li>
- * <li><b>Cost.</b> What to read from a class (its kind, id accessor and walkable fields) is worked out
- * once per class and kept in a {@link ClassValue}, which does not pin class loaders. Fields that can
- * only hold primitives or final JDK values (a {@code String} name, a {@code long} count) are left out
- * of that list, so walking an entity reads only the fields that may lead to other entities.</li>
- * <li><b>Failures.</b> An entity without an id member or with a {@code null} id cannot be tagged, so
- * its value must not be cached: {@link #extract} throws and the caller returns the value uncached.</li>
+ * <li><b>Cost.</b> What to read from a class (its kind, id accessor and walkable properties) is worked
+ * out once per class and kept in a {@link ClassValue}, which does not pin class loaders. Properties that
+ * can only hold primitives or final JDK values (a {@code String} name, a {@code long} count) are left
+ * out of that list, so walking an object reads only the properties that may lead to entities.</li>
+ * <li><b>Failures.</b> An entity without an id member or with a {@code null} id cannot be tagged, and a
+ * property whose getter throws cannot be walked (nor written as JSON), so the value must not be cached:
+ * {@link #extract} throws and the caller returns the value uncached, counted and logged.</li>
  * </ul>
  * Thread-safe.
  */
 public final class TagExtractor {
 
-	private static final ClassValue<TypeInfo> TYPES = new ClassValue<>() {
+	/** How each {@code @TagEntity} type is identified; independent of the mapper, so shared. */
+	private static final ClassValue<Optional<EntityId>> ENTITIES = new ClassValue<>() {
 
 		@Override
-		protected TypeInfo computeValue(Class<?> type) {
-			return TypeInfo.of(type);
+		protected Optional<EntityId> computeValue(Class<?> type) {
+			return Optional.ofNullable(EntityId.of(type));
 		}
 
 	};
 
+	private static final Property[] NO_PROPERTIES = {};
+
+	/** Passed to getters so that a call does not allocate an empty varargs array. */
+	private static final Object[] NO_ARGUMENTS = {};
+
+	/** Package prefixes of JDK types: neither walked nor offered to resolvers. */
+	private static final String[] JDK_PACKAGES = { "java.", "javax.", "jdk.", "sun.", "com.sun." };
+
+	/** Package prefixes of libraries whose types are not reflected into; they are offered to resolvers. */
+	private static final String[] FRAMEWORK_PACKAGES = { "jakarta.", "org.springframework.", "tools.jackson.",
+			"com.fasterxml.jackson.", "reactor.", "io.netty.", "io.lettuce.", "io.micrometer.", "org.hibernate.",
+			"kotlin.", "scala.", "groovy." };
+
 	private final List<TagResolver> resolvers;
 
+	private final JsonMapper jsonMapper;
+
+	private final ClassValue<TypeInfo> types = new ClassValue<>() {
+
+		@Override
+		protected TypeInfo computeValue(Class<?> type) {
+			return TypeInfo.of(type, TagExtractor.this.jsonMapper);
+		}
+
+	};
+
 	/**
-	 * Create an extractor that also asks the given resolvers.
+	 * Create an extractor that also asks the given resolvers and follows the properties a default
+	 * {@link JsonMapper} writes.
 	 * @param resolvers the resolvers, in the order they are asked
 	 */
 	public TagExtractor(List<? extends TagResolver> resolvers) {
+		this(resolvers, JsonMapper.shared());
+	}
+
+	/**
+	 * Create an extractor that also asks the given resolvers and follows the properties the given
+	 * mapper writes.
+	 * @param resolvers the resolvers, in the order they are asked
+	 * @param jsonMapper the mapper cached values are written with
+	 */
+	public TagExtractor(List<? extends TagResolver> resolvers, JsonMapper jsonMapper) {
 		Assert.notNull(resolvers, "Resolvers must not be null");
+		Assert.notNull(jsonMapper, "JsonMapper must not be null");
 		this.resolvers = List.copyOf(resolvers);
+		this.jsonMapper = jsonMapper;
 	}
 
 	/**
@@ -72,7 +144,8 @@ public final class TagExtractor {
 	 * @param value the value, possibly {@code null}
 	 * @return the tags, without duplicates
 	 * @throws IllegalStateException when an entity cannot be tagged (no id member, or a {@code null}
-	 * id), or when a resolver fails
+	 * id), a property cannot be read (its getter throws), Jackson cannot describe a type, or a resolver
+	 * fails
 	 */
 	public Set<String> extract(@Nullable Object value) {
 		Set<String> tags = new LinkedHashSet<>();
@@ -84,12 +157,16 @@ public final class TagExtractor {
 		pending.push(value);
 		while (!pending.isEmpty()) {
 			Object current = pending.pop();
-			TypeInfo type = TYPES.get(current.getClass());
+			TypeInfo type = this.types.get(current.getClass());
 			if (type.kind == Kind.JDK_VALUE || !visited.add(current)) {
 				continue;
 			}
 			switch (type.kind) {
 				case COLLECTION -> pushAll(pending, (Collection<?>) current);
+				case ITERABLE -> {
+					pushAll(pending, (Iterable<?>) current);
+					resolve(current, tags);
+				}
 				case MAP -> pushAll(pending, ((Map<?, ?>) current).values());
 				case ARRAY -> {
 					for (Object element : (Object[]) current) {
@@ -97,10 +174,22 @@ public final class TagExtractor {
 					}
 				}
 				case OPTIONAL -> push(pending, ((Optional<?>) current).orElse(null));
-				case ENTITY -> {
-					tags.add(type.tag(current));
-					for (Field field : type.fields) {
-						push(pending, ReflectionUtils.getField(field, current));
+				case ATOMIC_REFERENCE -> push(pending, ((AtomicReference<?>) current).get());
+				case JSON_NODE -> {
+					if (current instanceof POJONode pojo) {
+						push(pending, pojo.getPojo());
+					}
+					else {
+						pushAll(pending, ((JsonNode) current).values());
+					}
+					resolve(current, tags);
+				}
+				case OBJECT -> {
+					if (type.entity != null) {
+						tags.add(type.entity.tag(current));
+					}
+					for (Property property : type.properties) {
+						push(pending, property.read(current));
 					}
 					resolve(current, tags);
 				}
@@ -117,7 +206,7 @@ public final class TagExtractor {
 	 * @throws IllegalStateException when the type is a {@code @TagEntity} without an id member
 	 */
 	static void checkTaggable(Class<?> type) {
-		TYPES.get(type);
+		ENTITIES.get(type);
 	}
 
 	private void resolve(Object value, Set<String> tags) {
@@ -135,7 +224,7 @@ public final class TagExtractor {
 		}
 	}
 
-	private static void pushAll(Deque<Object> pending, Collection<?> elements) {
+	private static void pushAll(Deque<Object> pending, Iterable<?> elements) {
 		for (Object element : elements) {
 			push(pending, element);
 		}
@@ -147,47 +236,67 @@ public final class TagExtractor {
 		}
 	}
 
+	private static boolean inPackages(Class<?> type, String[] packages) {
+		String name = type.getName();
+		for (String prefix : packages) {
+			if (name.startsWith(prefix)) {
+				return true;
+			}
+		}
+		return false;
+	}
+
+	private static boolean isJdk(Class<?> type) {
+		return type.isPrimitive() || inPackages(type, JDK_PACKAGES);
+	}
+
+	private static <T extends AccessibleObject & Member> T accessible(T member, Class<?> type) {
+		if (!member.trySetAccessible()) {
+			throw new IllegalStateException("Cannot read " + member.getName() + " of " + type.getName()
+					+ " to find its tags: open its package to tagcache (module-info 'opens')");
+		}
+		return member;
+	}
+
 	private enum Kind {
 
-		/** A JDK type that is neither a container nor an {@code Optional}: not walked, not resolved. */
+		/** A JDK type that is neither a container nor a reference: not walked, not resolved. */
 		JDK_VALUE,
 
-		COLLECTION, MAP, ARRAY, OPTIONAL, ENTITY,
+		/** JDK containers and references: their content walked, themselves not resolved. */
+		COLLECTION, MAP, ARRAY, OPTIONAL, ATOMIC_REFERENCE,
 
-		/** Any other type: offered to the resolvers, not walked. */
+		/** Iterables of frameworks and applications, JSON trees: their content walked, resolved. */
+		ITERABLE, JSON_NODE,
+
+		/** An application type: tagged when it is an entity, its JSON properties walked, resolved. */
+		OBJECT,
+
+		/** A framework type, an enum: offered to the resolvers, not walked. */
 		OPAQUE
 
 	}
 
-	/** What the walk needs to know about one class; computed once per class. */
+	/** What the walk needs to know about one class; computed once per class and mapper. */
 	private static final class TypeInfo {
-
-		private static final Field[] NO_FIELDS = {};
 
 		final Kind kind;
 
-		private final String prefix;
+		final @Nullable EntityId entity;
 
-		private final @Nullable Field idField;
-
-		private final @Nullable Method idMethod;
-
-		final Field[] fields;
+		final Property[] properties;
 
 		private TypeInfo(Kind kind) {
-			this(kind, "", null, null, NO_FIELDS);
+			this(kind, null, NO_PROPERTIES);
 		}
 
-		private TypeInfo(Kind kind, String prefix, @Nullable Field idField, @Nullable Method idMethod,
-				Field[] fields) {
+		private TypeInfo(Kind kind, @Nullable EntityId entity, Property[] properties) {
 			this.kind = kind;
-			this.prefix = prefix;
-			this.idField = idField;
-			this.idMethod = idMethod;
-			this.fields = fields;
+			this.entity = entity;
+			this.properties = properties;
 		}
 
-		static TypeInfo of(Class<?> type) {
+		static TypeInfo of(Class<?> type, JsonMapper mapper) {
 			if (Collection.class.isAssignableFrom(type)) {
 				return new TypeInfo(Kind.COLLECTION);
 			}
@@ -197,30 +306,132 @@ public final class TagExtractor {
 			if (type == Optional.class) {
 				return new TypeInfo(Kind.OPTIONAL);
 			}
+			if (type == AtomicReference.class) {
+				return new TypeInfo(Kind.ATOMIC_REFERENCE);
+			}
 			if (type.isArray()) {
 				return new TypeInfo(type.getComponentType().isPrimitive() ? Kind.JDK_VALUE : Kind.ARRAY);
+			}
+			if (JsonNode.class.isAssignableFrom(type)) {
+				return new TypeInfo(Kind.JSON_NODE);
 			}
 			if (isJdk(type)) {
 				return new TypeInfo(Kind.JDK_VALUE);
 			}
+			EntityId entity = ENTITIES.get(type).orElse(null);
+			if (entity == null && (Enum.class.isAssignableFrom(type) || inPackages(type, FRAMEWORK_PACKAGES))) {
+				return new TypeInfo(Iterable.class.isAssignableFrom(type) ? Kind.ITERABLE : Kind.OPAQUE);
+			}
+			Property[] properties = Property.of(type, mapper);
+			if (entity == null && properties.length == 0 && Iterable.class.isAssignableFrom(type)) {
+				return new TypeInfo(Kind.ITERABLE);
+			}
+			return new TypeInfo(Kind.OBJECT, entity, properties);
+		}
+
+	}
+
+	/** A property Jackson writes, read through the member its serializer reads. */
+	private record Property(String name, Member accessor) {
+
+		@Nullable Object read(Object bean) {
+			try {
+				return (this.accessor instanceof Field field) ? field.get(bean)
+						: ((Method) this.accessor).invoke(bean, NO_ARGUMENTS);
+			}
+			catch (InvocationTargetException ex) {
+				Throwable cause = ex.getTargetException();
+				throw new IllegalStateException("Cannot read property '" + this.name + "' of a "
+						+ bean.getClass().getName() + " to find its tags (nor write it as JSON): " + cause, cause);
+			}
+			catch (IllegalAccessException ex) {
+				throw new IllegalStateException("Cannot read property '" + this.name + "' of a "
+						+ bean.getClass().getName() + " to find its tags: " + ex.getMessage(), ex);
+			}
+		}
+
+		/**
+		 * The properties of the type that Jackson writes and that may lead to tags: those of the bean
+		 * serializer the mapper uses for the type, reached through the format visitor, the public way to
+		 * a {@code SerializationContext}. A type Jackson writes with any other serializer (a custom one,
+		 * {@code @JsonValue}, a scalar) has none.
+		 */
+		static Property[] of(Class<?> type, JsonMapper mapper) {
+			List<PropertyWriter> written = new ArrayList<>();
+			try {
+				mapper.acceptJsonFormatVisitor(type, new JsonFormatVisitorWrapper.Base() {
+
+					@Override
+					public @Nullable JsonObjectFormatVisitor expectObjectFormat(JavaType objectType) {
+						if (objectType.getRawClass() == type
+								&& getContext().findValueSerializer(objectType) instanceof BeanSerializerBase bean) {
+							bean.properties().forEachRemaining(written::add);
+						}
+						return null;
+					}
+
+				});
+			}
+			catch (JacksonException ex) {
+				throw new IllegalStateException("Cannot find the JSON properties of " + type.getName()
+						+ " to derive its tags: " + ex.getOriginalMessage(), ex);
+			}
+			List<Property> properties = new ArrayList<>(written.size());
+			for (PropertyWriter property : written) {
+				Member member = (property.getMember() != null) ? property.getMember().getMember() : null;
+				if (member instanceof AccessibleObject && member.getDeclaringClass().isAssignableFrom(type)
+						&& !Modifier.isStatic(member.getModifiers())
+						&& ((member instanceof Field) || ((Method) member).getParameterCount() == 0)
+						&& mayLeadToTags(property.getType().getRawClass())) {
+					properties.add(new Property(property.getName(), accessible((AccessibleObject & Member) member, type)));
+				}
+			}
+			return properties.toArray(NO_PROPERTIES);
+		}
+
+		/** Whether a property of that declared type can hold something with tags. */
+		private static boolean mayLeadToTags(Class<?> declared) {
+			if (declared.isPrimitive() || (declared.isArray() && declared.getComponentType().isPrimitive())) {
+				return false;
+			}
+			return !(isJdk(declared) && Modifier.isFinal(declared.getModifiers()) && declared != Optional.class);
+		}
+
+	}
+
+	/** The tag prefix of a {@code @TagEntity} type and the member holding the id. */
+	private static final class EntityId {
+
+		private final String prefix;
+
+		private final @Nullable Field idField;
+
+		private final @Nullable Method idMethod;
+
+		private EntityId(String prefix, @Nullable Field idField, @Nullable Method idMethod) {
+			this.prefix = prefix;
+			this.idField = idField;
+			this.idMethod = idMethod;
+		}
+
+		/** The identity of the type, {@code null} when it is not a {@code @TagEntity}. */
+		static @Nullable EntityId of(Class<?> type) {
+			if (type.isArray() || isJdk(type)) {
+				return null;
+			}
 			TagEntity entity = AnnotatedElementUtils.findMergedAnnotation(type, TagEntity.class);
 			if (entity == null) {
-				return new TypeInfo(Kind.OPAQUE);
+				return null;
 			}
 			if (entity.value().isBlank()) {
 				throw new IllegalStateException("@TagEntity on " + type.getName() + " has a blank prefix");
 			}
-			List<Field> fields = new ArrayList<>();
 			Field[] idField = new Field[1];
 			ReflectionUtils.doWithFields(type, (field) -> {
-				if (field.isAnnotationPresent(TagId.class) && idField[0] == null) {
+				if (idField[0] == null) {
 					idField[0] = accessible(field, type);
 				}
-				if (mayLeadToTags(field.getType())) {
-					fields.add(accessible(field, type));
-				}
-			}, (field) -> !Modifier.isStatic(field.getModifiers()) && !field.isSynthetic()
-					&& !isJdk(field.getDeclaringClass()));
+			}, (field) -> field.isAnnotationPresent(TagId.class) && !Modifier.isStatic(field.getModifiers()));
 			Method idMethod = null;
 			if (idField[0] == null) {
 				idMethod = findIdMethod(type);
@@ -235,7 +446,7 @@ public final class TagExtractor {
 				throw new IllegalStateException("@TagEntity type " + type.getName() + " has no member annotated "
 						+ "@TagId and no property named 'id', so its instances cannot be tagged");
 			}
-			return new TypeInfo(Kind.ENTITY, entity.value(), idField[0], idMethod, fields.toArray(NO_FIELDS));
+			return new EntityId(entity.value(), idField[0], idMethod);
 		}
 
 		private static @Nullable Method findIdMethod(Class<?> type) {
@@ -270,29 +481,6 @@ public final class TagExtractor {
 						+ "\")) has a null id, so it cannot be tagged");
 			}
 			return this.prefix + "-" + id;
-		}
-
-		/** Whether a field of that declared type can hold something with tags. */
-		private static boolean mayLeadToTags(Class<?> declared) {
-			if (declared.isPrimitive() || (declared.isArray() && declared.getComponentType().isPrimitive())) {
-				return false;
-			}
-			return !(isJdk(declared) && Modifier.isFinal(declared.getModifiers()) && declared != Optional.class);
-		}
-
-		private static boolean isJdk(Class<?> type) {
-			String name = type.getName();
-			return type.isPrimitive() || name.startsWith("java.") || name.startsWith("javax.")
-					|| name.startsWith("jdk.") || name.startsWith("sun.") || name.startsWith("com.sun.");
-		}
-
-		private static <T extends java.lang.reflect.AccessibleObject & java.lang.reflect.Member> T accessible(T member,
-				Class<?> type) {
-			if (!member.trySetAccessible()) {
-				throw new IllegalStateException("Cannot read " + member.getName() + " of @TagEntity type "
-						+ type.getName() + ": open its package to tagcache (module-info 'opens')");
-			}
-			return member;
 		}
 
 	}

@@ -1,6 +1,7 @@
 package io.tagcache.interceptor;
 
 import io.tagcache.TaggedCacheManager;
+import tools.jackson.databind.json.JsonMapper;
 
 import org.springframework.aop.config.AopConfigUtils;
 import org.springframework.beans.factory.ObjectProvider;
@@ -29,6 +30,11 @@ import org.springframework.core.type.AnnotationMetadata;
  * <p>The {@link TaggedCacheManager} is looked up on first use rather than injected, so the
  * infrastructure beans (created early, while bean post-processors are set up) do not drag the cache
  * manager and the Redis connection factory into early creation.
+ *
+ * <p>Tags are derived from the properties that the application's {@link JsonMapper} bean writes (a
+ * default mapper when there is none), the mapper the auto-configured cache manager writes values with.
+ * A cache manager given another mapper should be given an equivalent one, or results may carry tags
+ * for a graph other than the one stored.
  */
 @Configuration(proxyBeanMethods = false)
 @Role(BeanDefinition.ROLE_INFRASTRUCTURE)
@@ -56,9 +62,11 @@ public final class TaggedCachingConfiguration {
 	@Bean
 	@Role(BeanDefinition.ROLE_INFRASTRUCTURE)
 	static TagCacheInterceptor tagCacheInterceptor(TagCacheOperationSource tagCacheOperationSource,
-			ObjectProvider<TaggedCacheManager> cacheManager, ObjectProvider<TagResolver> tagResolvers) {
+			ObjectProvider<TaggedCacheManager> cacheManager, ObjectProvider<TagResolver> tagResolvers,
+			ObjectProvider<JsonMapper> jsonMapper) {
 		return new TagCacheInterceptor(tagCacheOperationSource, cacheManager::getObject,
-				() -> new TagExtractor(tagResolvers.orderedStream().toList()));
+				() -> new TagExtractor(tagResolvers.orderedStream().toList(),
+						jsonMapper.getIfAvailable(JsonMapper::shared)));
 	}
 
 	/** Registers the auto-proxy creator, or keeps the more capable one already registered. */
