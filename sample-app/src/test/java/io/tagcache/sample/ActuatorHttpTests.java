@@ -25,8 +25,8 @@ class ActuatorHttpTests extends SampleHttpTest {
 	@Test
 	void cachesListsTheTaggedCaches() {
 		this.http.get().uri("/actuator/caches").exchange().expectStatus().isOk().expectBody()
-			.jsonPath("$.cacheManagers.cacheManager.caches.users").exists()
-			.jsonPath("$.cacheManagers.cacheManager.caches.usersByLocation").exists();
+			.jsonPath("$.cacheManagers.tagcacheCacheManager.caches.users").exists()
+			.jsonPath("$.cacheManagers.tagcacheCacheManager.caches.usersByLocation").exists();
 	}
 
 	@Test

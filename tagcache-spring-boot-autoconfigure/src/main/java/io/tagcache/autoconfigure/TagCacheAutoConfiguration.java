@@ -25,7 +25,17 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException;
+import org.springframework.boot.autoconfigure.condition.ConditionOutcome;
+import org.springframework.boot.autoconfigure.condition.SpringBootCondition;
+import org.springframework.beans.factory.config.BeanPostProcessor;
+import org.springframework.boot.cache.autoconfigure.CacheManagerCustomizer;
+import org.springframework.boot.cache.autoconfigure.CacheManagerCustomizers;
+import org.springframework.context.annotation.Configuration;
 import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Conditional;
+import org.springframework.context.annotation.ConditionContext;
+import org.springframework.core.env.Environment;
+import org.springframework.core.type.AnnotatedTypeMetadata;
 import org.springframework.context.annotation.Import;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 
@@ -46,14 +56,39 @@ import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactor
 				"org.springframework.boot.cache.autoconfigure.metrics.CacheMetricsAutoConfiguration" })
 @ConditionalOnClass({ LettuceConnectionFactory.class, RedisTaggedCacheManager.class })
 @ConditionalOnBooleanProperty(name = "tagcache.enabled", matchIfMissing = true)
+@Conditional(TagCacheAutoConfiguration.CachingNotTurnedOff.class)
 @EnableConfigurationProperties(TagCacheProperties.class)
 @Import(TaggedCachingConfiguration.class)
 public final class TagCacheAutoConfiguration {
 
-	@Bean
+	/**
+	 * Boot's {@code spring.cache.type=none} turns caching off: tagcache backs off too (its annotations
+	 * then run every method, and Boot's no-op cache manager serves plain {@code @Cacheable}).
+	 */
+	static final class CachingNotTurnedOff extends SpringBootCondition {
+
+		@Override
+		public ConditionOutcome getMatchOutcome(ConditionContext context, AnnotatedTypeMetadata metadata) {
+			String type = context.getEnvironment().getProperty("spring.cache.type");
+			return (type != null && type.trim().equalsIgnoreCase("none"))
+					? ConditionOutcome.noMatch("spring.cache.type is none")
+					: ConditionOutcome.match("spring.cache.type is not none");
+		}
+
+	}
+
+	/** The name of the auto-configured manager's bean; its meters are tagged {@code cache.manager=tagcache}. */
+	public static final String CACHE_MANAGER_BEAN_NAME = "tagcacheCacheManager";
+
+	/**
+	 * The tagged cache manager. Named {@value #CACHE_MANAGER_BEAN_NAME}, not {@code cacheManager}, so that
+	 * an application's own {@code cacheManager} bean is no conflict; see
+	 * {@link UserCacheManagerPrimary} for which manager plain {@code @Cacheable} uses then.
+	 */
+	@Bean(CACHE_MANAGER_BEAN_NAME)
 	@ConditionalOnMissingBean(TaggedCacheManager.class)
 	@ConditionalOnBean(LettuceConnectionFactory.class)
-	RedisTaggedCacheManager cacheManager(LettuceConnectionFactory connectionFactory, TagCacheProperties properties,
+	RedisTaggedCacheManager tagcacheCacheManager(LettuceConnectionFactory connectionFactory, TagCacheProperties properties,
 			ObjectProvider<JsonMapper> jsonMapper, ObjectProvider<TaggedCacheManagerCustomizer> customizers,
 			BeanFactory beanFactory) {
 		RedisTaggedCacheManager.Builder builder = RedisTaggedCacheManager.builder(connectionFactory);
@@ -64,6 +99,17 @@ public final class TagCacheAutoConfiguration {
 		}
 		customizers.orderedStream().forEach(customizer -> customizer.customize(builder));
 		return builder.build();
+	}
+
+	/** Warns about {@code spring.cache.*} settings that do not apply to the tagged manager. */
+	@Bean
+	static IgnoredCacheProperties tagCacheIgnoredCacheProperties(Environment environment) {
+		return new IgnoredCacheProperties(environment);
+	}
+
+	@Bean
+	static UserCacheManagerPrimary tagCacheUserCacheManagerPrimary() {
+		return new UserCacheManagerPrimary();
 	}
 
 	@Bean
@@ -134,6 +180,34 @@ public final class TagCacheAutoConfiguration {
 		catch (IllegalArgumentException ex) {
 			throw new InvalidConfigurationPropertyValueException(name, value, ex.getMessage());
 		}
+	}
+
+	/**
+	 * Boot's cache convention: its {@code CacheManagerCustomizer} beans (of
+	 * {@code RedisTaggedCacheManager} or a supertype) are applied to the auto-configured manager once it
+	 * is built, as Boot applies them to the managers it creates. ({@code TaggedCacheManagerCustomizer}
+	 * customizes the builder instead, before.)
+	 */
+	@Configuration(proxyBeanMethods = false)
+	@ConditionalOnClass(CacheManagerCustomizers.class)
+	static class BootCacheManagerCustomizers {
+
+		@Bean
+		static BeanPostProcessor tagCacheManagerCustomizersPostProcessor(
+				ObjectProvider<CacheManagerCustomizer<?>> customizers) {
+			return new BeanPostProcessor() {
+
+				@Override
+				public Object postProcessAfterInitialization(Object bean, String beanName) {
+					if (bean instanceof RedisTaggedCacheManager manager && beanName.equals(CACHE_MANAGER_BEAN_NAME)) {
+						new CacheManagerCustomizers(customizers.orderedStream().toList()).customize(manager);
+					}
+					return bean;
+				}
+
+			};
+		}
+
 	}
 
 }

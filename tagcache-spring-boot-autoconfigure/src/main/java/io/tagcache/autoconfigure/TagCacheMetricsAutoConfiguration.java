@@ -2,10 +2,12 @@ package io.tagcache.autoconfigure;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.function.ToLongFunction;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tag;
+import io.micrometer.core.instrument.binder.MeterBinder;
 import io.tagcache.UncachedCause;
 import io.tagcache.interceptor.TagCacheInterceptor;
 import io.tagcache.metrics.TagCacheRedisMetrics;
@@ -37,48 +39,73 @@ import org.springframework.context.annotation.Bean;
 @ConditionalOnBean(RedisTaggedCacheManager.class)
 public final class TagCacheMetricsAutoConfiguration {
 
-	/**
-	 * The value of the {@code cache.manager} meter tag, as Boot derives it from the bean name of
-	 * the auto-configured manager ({@code cacheManager}).
-	 */
-	static final String CACHE_MANAGER_NAME = "cacheManager";
-
 	@Bean
 	@ConditionalOnMissingBean
 	TaggedCacheMeterBinderProvider taggedCacheMeterBinderProvider() {
 		return new TaggedCacheMeterBinderProvider();
 	}
 
+	/**
+	 * Binds the meters of every {@link RedisTaggedCacheManager} bean (the auto-configured one or the
+	 * application's own), each tagged {@code cache.manager} with its bean name as Boot's cache meters
+	 * are: the {@code tagcache.*} meters, a timer of its Redis operations, and Boot's standard meters of
+	 * caches it creates after start-up (Boot binds only those that exist when its registrar starts).
+	 */
 	@Bean
-	TaggedCacheManagerMetrics taggedCacheManagerMetrics(RedisTaggedCacheManager cacheManager) {
-		return new TaggedCacheManagerMetrics(cacheManager, cacheManagerTags());
-	}
-
-	@Bean
-	TagCacheUncachedMetrics tagCacheUncachedMetrics(RedisTaggedCacheManager cacheManager,
-			ObjectProvider<TagCacheInterceptor> interceptor) {
-		List<ToLongFunction<UncachedCause>> sources = new ArrayList<>();
-		sources.add(cacheManager::getUncachedResults);
-		interceptor.ifAvailable((annotations) -> sources.add(annotations::getUncachedResults));
-		return new TagCacheUncachedMetrics(sources, cacheManagerTags());
+	static TaggedCacheManagersMeterBinder taggedCacheManagersMeterBinder(
+			ObjectProvider<Map<String, RedisTaggedCacheManager>> managers, ObjectProvider<TagCacheInterceptor> interceptor,
+			ObjectProvider<CacheMetricsRegistrar> registrar) {
+		return new TaggedCacheManagersMeterBinder(managers, interceptor, registrar);
 	}
 
 	/**
-	 * Times Redis operations, and binds the meters of caches created on demand after start-up
-	 * (Boot binds only the caches that exist when its registrar starts).
+	 * The {@code cache.manager} tag of a manager's meters, derived from its bean name as Boot derives
+	 * that of its own cache meters: without a trailing {@code CacheManager} ({@code tagcacheCacheManager}
+	 * is {@code tagcache}; {@code cacheManager} stays as it is).
 	 */
-	@Bean
-	TaggedCacheManagerCustomizer tagCacheMetricsCustomizer(ObjectProvider<MeterRegistry> registry,
-			ObjectProvider<CacheMetricsRegistrar> registrar) {
-		return builder -> {
-			registry.ifAvailable(meters -> builder.operationListener(new TagCacheRedisMetrics(meters, cacheManagerTags())));
-			builder.cacheCreationListener(cache -> registrar
-				.ifAvailable(metrics -> metrics.bindCacheToRegistry(cache, Tag.of("cache.manager", CACHE_MANAGER_NAME))));
-		};
+	static String cacheManagerName(String beanName) {
+		String suffix = "CacheManager";
+		return (beanName.length() > suffix.length() && beanName.regionMatches(true,
+				beanName.length() - suffix.length(), suffix, 0, suffix.length()))
+						? beanName.substring(0, beanName.length() - suffix.length()) : beanName;
 	}
 
-	private static List<Tag> cacheManagerTags() {
-		return List.of(Tag.of("cache.manager", CACHE_MANAGER_NAME));
+	/** Binds the meters of each manager when the meter registry binds this binder. */
+	static final class TaggedCacheManagersMeterBinder implements MeterBinder {
+
+		private final ObjectProvider<Map<String, RedisTaggedCacheManager>> managers;
+
+		private final ObjectProvider<TagCacheInterceptor> interceptor;
+
+		private final ObjectProvider<CacheMetricsRegistrar> registrar;
+
+		TaggedCacheManagersMeterBinder(ObjectProvider<Map<String, RedisTaggedCacheManager>> managers,
+				ObjectProvider<TagCacheInterceptor> interceptor, ObjectProvider<CacheMetricsRegistrar> registrar) {
+			this.managers = managers;
+			this.interceptor = interceptor;
+			this.registrar = registrar;
+		}
+
+		@Override
+		public void bindTo(MeterRegistry registry) {
+			Map<String, RedisTaggedCacheManager> managers = this.managers.getIfAvailable(Map::of);
+			managers.forEach((beanName, manager) -> {
+				String name = cacheManagerName(beanName);
+				List<Tag> tags = List.of(Tag.of("cache.manager", name));
+				new TaggedCacheManagerMetrics(manager, tags).bindTo(registry);
+				List<ToLongFunction<UncachedCause>> sources = new ArrayList<>();
+				sources.add(manager::getUncachedResults);
+				if (managers.size() == 1) {
+					// the annotations use the one tagged manager
+					this.interceptor.ifAvailable((annotations) -> sources.add(annotations::getUncachedResults));
+				}
+				new TagCacheUncachedMetrics(sources, tags).bindTo(registry);
+				manager.addOperationListener(new TagCacheRedisMetrics(registry, tags));
+				manager.addCacheCreationListener(cache -> this.registrar
+					.ifAvailable(metrics -> metrics.bindCacheToRegistry(cache, Tag.of("cache.manager", name))));
+			});
+		}
+
 	}
 
 }

@@ -13,6 +13,7 @@ import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -72,6 +73,9 @@ public final class RedisTaggedCacheManager implements TaggedCacheManager, SmartI
 
 	private final List<Consumer<? super RedisTaggedCache>> cacheCreationListeners;
 
+	/** Told about every Redis round trip; more may be added after the manager was built. */
+	private final List<RedisOperationListener> operationListeners = new CopyOnWriteArrayList<>();
+
 	private final ConcurrentMap<String, RedisTaggedCache> caches = new ConcurrentHashMap<>();
 
 	private final Duration transactionHold;
@@ -89,8 +93,9 @@ public final class RedisTaggedCacheManager implements TaggedCacheManager, SmartI
 		this.defaults = builder.defaults;
 		this.createOnMissingCache = builder.createOnMissingCache;
 		this.transactionHold = builder.transactionHold;
+		this.operationListeners.addAll(builder.operationListeners);
 		this.writer = new RedisTaggedCacheWriter(builder.connectionFactory, builder.fenceRetention,
-				builder.inlineInvalidationLimit, builder.drainBudget, compose(builder.operationListeners));
+				builder.inlineInvalidationLimit, builder.drainBudget, this::notifyOperation);
 		this.maintenance = new ScheduledThreadPoolExecutor(1, runnable -> {
 			Thread thread = new Thread(runnable, "tagcache-" + builder.keyPrefix + "-maintenance");
 			thread.setDaemon(true);
@@ -114,7 +119,7 @@ public final class RedisTaggedCacheManager implements TaggedCacheManager, SmartI
 			}
 
 		});
-		this.cacheCreationListeners = List.copyOf(builder.cacheCreationListeners);
+		this.cacheCreationListeners = new CopyOnWriteArrayList<>(builder.cacheCreationListeners);
 		this.serializer = new JsonValueSerializer(builder.jsonMapper, builder.allowList, builder.classLoader);
 		builder.initialCaches.forEach((name, configuration) -> this.caches.put(name,
 				new RedisTaggedCache(name, configuration, this)));
@@ -537,17 +542,31 @@ public final class RedisTaggedCacheManager implements TaggedCacheManager, SmartI
 		}
 	}
 
-	private static RedisOperationListener compose(List<RedisOperationListener> listeners) {
-		if (listeners.isEmpty()) {
-			return (operation, durationNanos, failed) -> {
-			};
+	private void notifyOperation(String operation, long durationNanos, boolean failed) {
+		for (RedisOperationListener listener : this.operationListeners) {
+			listener.onOperation(operation, durationNanos, failed);
 		}
-		List<RedisOperationListener> copy = List.copyOf(listeners);
-		return (operation, durationNanos, failed) -> {
-			for (RedisOperationListener listener : copy) {
-				listener.onOperation(operation, durationNanos, failed);
-			}
-		};
+	}
+
+	/**
+	 * Add a listener told about every Redis round trip from now on, for latency metrics: what the
+	 * metrics auto-configuration does for every {@code RedisTaggedCacheManager} bean, the
+	 * auto-configured one or the application's own.
+	 * @param listener the listener
+	 */
+	public void addOperationListener(RedisOperationListener listener) {
+		Assert.notNull(listener, "Listener must not be null");
+		this.operationListeners.add(listener);
+	}
+
+	/**
+	 * Add a listener told about each cache created on demand from now on (caches created earlier
+	 * are in {@link #getCacheNames()}), for example to bind its meters.
+	 * @param listener the listener
+	 */
+	public void addCacheCreationListener(Consumer<? super RedisTaggedCache> listener) {
+		Assert.notNull(listener, "Listener must not be null");
+		this.cacheCreationListeners.add(listener);
 	}
 
 	/** Builds a {@link RedisTaggedCacheManager}. */

@@ -64,7 +64,7 @@ class TagCacheActuatorHttpIntegrationTests {
 		assertThat(this.users.calls()).isEqualTo(2);
 
 		JsonNode caches = get("/actuator/caches");
-		assertThat(caches.at("/cacheManagers/cacheManager/caches/users/target").asString())
+		assertThat(caches.at("/cacheManagers/tagcacheCacheManager/caches/users/target").asString())
 			.isEqualTo(io.tagcache.redis.RedisTaggedCacheManager.class.getName());
 
 		assertThat(count("/actuator/metrics/cache.gets?tag=name:users&tag=result:hit")).isEqualTo(1);

@@ -10,8 +10,6 @@ import io.tagcache.TagCacheConfigurationException;
 import io.tagcache.TaggedCacheManager;
 import io.tagcache.actuate.TagCacheEndpoint;
 import io.tagcache.actuate.TagCacheHealthIndicator;
-import io.tagcache.metrics.TagCacheUncachedMetrics;
-import io.tagcache.metrics.TaggedCacheManagerMetrics;
 import io.tagcache.metrics.TaggedCacheMeterBinderProvider;
 import io.tagcache.annotation.CacheableTagged;
 import io.tagcache.annotation.InvalidateTags;
@@ -121,8 +119,7 @@ class TagCacheAutoConfigurationTests {
 		this.contextRunner.withConfiguration(AutoConfigurations.of(TagCacheMetricsAutoConfiguration.class))
 			.withBean(SimpleMeterRegistry.class)
 			.run(context -> assertThat(context).hasSingleBean(TaggedCacheMeterBinderProvider.class)
-				.hasSingleBean(TaggedCacheManagerMetrics.class)
-				.hasSingleBean(TagCacheUncachedMetrics.class));
+				.hasSingleBean(TagCacheMetricsAutoConfiguration.TaggedCacheManagersMeterBinder.class));
 	}
 
 	@Test

@@ -26,7 +26,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class TagCacheMetricsOutageIntegrationTests {
 
-	private static final Tag MANAGER_TAG = Tag.of("cache.manager", "cacheManager");
+	private static final Tag MANAGER_TAG = Tag.of("cache.manager", "tagcache");
 
 	private final MeterRegistry registry = new SimpleMeterRegistry();
 

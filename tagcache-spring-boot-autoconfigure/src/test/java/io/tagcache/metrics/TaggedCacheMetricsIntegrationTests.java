@@ -34,7 +34,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 @EnumSource(RedisTopology.class)
 class TaggedCacheMetricsIntegrationTests {
 
-	private static final Tag MANAGER_TAG = Tag.of("cache.manager", "cacheManager");
+	private static final Tag MANAGER_TAG = Tag.of("cache.manager", "tagcache");
 
 	@Parameter
 	RedisTopology redis;
@@ -73,7 +73,7 @@ class TaggedCacheMetricsIntegrationTests {
 			.isEqualTo(2);
 		assertThat(this.registry.get("tagcache.uncached").tags("cause", "tag-expression").functionCounter().count())
 			.isEqualTo(5);
-		assertThat(this.registry.get("tagcache.uncached").tag("cache.manager", "cacheManager").functionCounters())
+		assertThat(this.registry.get("tagcache.uncached").tag("cache.manager", "tagcache").functionCounters())
 			.extracting((counter) -> counter.getId().getTag("cause"))
 			.containsExactlyInAnyOrderElementsOf(
 					java.util.Arrays.stream(UncachedCause.values()).map(UncachedCause::tagValue).toList());

@@ -142,6 +142,41 @@ class RedisOutageGuardTests {
 	}
 
 	@Test
+	void anAsynchronousCallWhileAReplayRunsIsAnImmediateMissNeverBlockedByIt() throws Exception {
+		queue(tags("users", "user-1"));
+		java.util.concurrent.CountDownLatch replaying = new java.util.concurrent.CountDownLatch(1);
+		java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+		this.guard.setReplayer(new FakeReplayer() {
+
+			@Override
+			public void replay(PendingInvalidations invalidations) {
+				replaying.countDown();
+				try {
+					release.await(10, java.util.concurrent.TimeUnit.SECONDS);
+				}
+				catch (InterruptedException ex) {
+					Thread.currentThread().interrupt();
+				}
+			}
+
+		});
+		Thread replayThread = new Thread(this::runScheduled);
+		replayThread.start();
+		assertThat(replaying.await(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+
+		java.util.concurrent.CompletableFuture<String> lookup = this.guard.callAsync("get", "users", this.counters,
+				() -> java.util.concurrent.CompletableFuture.completedFuture("from Redis"));
+		assertThat(lookup).as("completed on the caller's thread while the replay is held").isCompletedWithValue(null);
+		assertThat(this.counters.getErrors("get")).isOne();
+
+		release.countDown();
+		replayThread.join(10_000);
+		assertThat(this.guard.callAsync("get", "users", this.counters,
+				() -> java.util.concurrent.CompletableFuture.completedFuture("from Redis")))
+			.isCompletedWithValue("from Redis");
+	}
+
+	@Test
 	void stoppingReportsWhatIsDroppedAndSchedulesNoMoreReplays() {
 		queue(tags("users", "user-1", "user-2"));
 		this.scheduled.clear();
@@ -166,7 +201,7 @@ class RedisOutageGuardTests {
 		return PendingInvalidations.tags(scope, List.of(tags));
 	}
 
-	private static final class FakeReplayer implements RedisOutageGuard.Replayer {
+	private static class FakeReplayer implements RedisOutageGuard.Replayer {
 
 		final List<PendingInvalidations> replayed = new ArrayList<>();
 
