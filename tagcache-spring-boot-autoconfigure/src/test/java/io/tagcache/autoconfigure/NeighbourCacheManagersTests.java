@@ -154,6 +154,16 @@ class NeighbourCacheManagersTests {
 				.contains("spring.cache.redis.time-to-live", "spring.cache.type=caffeine"));
 	}
 
+	@Test
+	void mistypedTagcachePropertiesAreNamedAtStartUp() {
+		this.contextRunner.withPropertyValues("tagcache.time-to-lve=10m", "tagcache.caches.books.ttl=10m",
+				"tagcache.caches.books.time-to-live=10m", "tagcache.outage.cool-down=1s")
+			.run(context -> assertThat(context.getBean(IgnoredCacheProperties.class).unknown())
+				.containsExactly("tagcache.caches.books.ttl", "tagcache.time-to-lve"));
+		this.contextRunner.withPropertyValues("tagcache.caches.books.time-to-live=10m")
+			.run(context -> assertThat(context.getBean(IgnoredCacheProperties.class).unknown()).isEmpty());
+	}
+
 	/** Binds every meter binder bean to a registry, as Boot's metrics auto-configuration does. */
 	private static MeterRegistry bindMeters(org.springframework.context.ApplicationContext context) {
 		MeterRegistry registry = new SimpleMeterRegistry();

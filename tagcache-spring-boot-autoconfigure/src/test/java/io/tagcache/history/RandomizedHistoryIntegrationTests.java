@@ -20,14 +20,14 @@ import static org.assertj.core.api.Assertions.assertThat;
  * seconds per phase, e.g.:
  * <pre class="code">
  * mvn -pl tagcache-spring-boot-autoconfigure test -Dtest=RandomizedHistoryIntegrationTests \
- *     -Dsurefire.failIfNoSpecifiedTests=false -Dtagcache.history.seconds=120
+ *     -Dsurefire.failIfNoSpecifiedTests=false -Dtagcache-tests.history.seconds=120
  * </pre>
  * Each phase prints one line (reads, writes, hit rate, stale reads) to the test's output
  * ({@code target/surefire-reports/*-output.txt}).
  */
 class RandomizedHistoryIntegrationTests {
 
-	static final String SECONDS_PROPERTY = "tagcache.history.seconds";
+	static final String SECONDS_PROPERTY = "tagcache-tests.history.seconds";
 
 	static final long DEFAULT_SECONDS = 3;
 

@@ -88,9 +88,10 @@ public enum RedisTopology {
 
 	};
 
-	static final String MODE_PROPERTY = "tagcache.test.redis";
+	/** Outside the {@code tagcache.} namespace, where an unknown key is reported as a mistake. */
+	static final String MODE_PROPERTY = "tagcache-tests.redis";
 
-	static final String MODE_VARIABLE = "TAGCACHE_TEST_REDIS";
+	static final String MODE_VARIABLE = "REDIS_TEST_MODE";
 
 	private final SingletonSupplier<List<RedisURI>> nodes = SingletonSupplier.of(this::deploy);
 
