@@ -80,7 +80,7 @@ final class RedisTaggedCacheWriter {
 	static final int TAGS_PER_SCRIPT = 128;
 
 	/** How often a put with many tags is sent again when records went missing before its last step. */
-	private static final int CHUNKED_PUT_ATTEMPTS = 3;
+	static final int CHUNKED_PUT_ATTEMPTS = 3;
 
 	/** Most entries one drain call removes, whatever its time budget. */
 	private static final int DRAIN_CHUNK_LIMIT = 2000;
