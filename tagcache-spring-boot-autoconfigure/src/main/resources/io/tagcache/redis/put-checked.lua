@@ -35,9 +35,10 @@ end
 
 local expiry = state[4]
 local header = read_header(KEYS[1])
-local new_header = header_of(ARGV[3])
+local new_header = header and header_of(ARGV[3])
 if header and header ~= new_header then
-  -- The entry in place carries other tags (a rewrite with the same header leaves every record as it is).
+  -- The entry in place carries other tags (a rewrite with the same header leaves every record as it
+  -- is). Unlinking the tags it drops is the one step here that grows with the tags (of both entries).
   local kept = unlink_dropped(base, key, header, tags_of_header(new_header))
   if is_eternal(header) then
     -- The entry in place never expired: its records of kept tags are still '+inf' (put-records.lua
