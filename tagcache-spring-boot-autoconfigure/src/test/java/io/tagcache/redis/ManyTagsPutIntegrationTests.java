@@ -21,9 +21,10 @@ import org.junit.jupiter.params.provider.ValueSource;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Puts with more tags than one script writes ({@link RedisTaggedCacheWriter#TAGS_PER_SCRIPT}): the
- * index records are written in chunks, then one script checks the fence and the records and writes
- * the entry. Guarantee 3 (no entry its tags cannot reach), the fence (guarantee 2) and guarantee 4
+ * Puts with more tags than one script writes ({@link RedisTaggedCacheWriter#TAGS_PER_SCRIPT}): each
+ * chunk checks the fence of its tags and writes their index records, then one script checks in O(1)
+ * that nothing removed a record or raised a fence since the first chunk (the slot's generation and the
+ * put's marker) and writes the entry. Guarantee 3 (no entry its tags cannot reach), the fence (guarantee 2) and guarantee 4
  * (no leak) must hold as for a put in one script. The races are staged with the writer's seam that
  * runs between the chunks and the last script, on the caller's thread: what it sends reaches Redis
  * after the chunks and before the check, every time.
@@ -80,8 +81,8 @@ class ManyTagsPutIntegrationTests {
 	}
 
 	/**
-	 * Unfenced, the put is not refused by the invalidation: the check finds the invalidated tag's
-	 * record missing, writes nothing, and the put is sent again, after the invalidation; the entry is
+	 * Unfenced, the put is not refused by the invalidation: the check finds the generation raised,
+	 * writes nothing, and the put is sent again, after the invalidation; the entry is
 	 * then reachable through every tag, the invalidated one too.
 	 */
 	@Test
@@ -101,7 +102,8 @@ class ManyTagsPutIntegrationTests {
 
 	/**
 	 * Another write of the key between the chunks and the check unlinks the tags its entry held
-	 * (which the new entry shares): the check finds records missing and the put is sent again.
+	 * (which the new entry shares) and deletes the put's marker: the check refuses and the put is sent
+	 * again.
 	 */
 	@Test
 	void aConcurrentWriteOfTheKeyWithOtherTagsLeavesNoUnreachableEntry() {
