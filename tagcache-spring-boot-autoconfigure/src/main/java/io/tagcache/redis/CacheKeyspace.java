@@ -22,8 +22,6 @@ final class CacheKeyspace {
 
 	private final byte[] detachedKey;
 
-	private final byte[] putCheckKey;
-
 	CacheKeyspace(String keyPrefix, String cacheName) {
 		this(keyPrefix, cacheName, 0);
 	}
@@ -39,7 +37,6 @@ final class CacheKeyspace {
 		this.generationKey = bytes(this.base + "gen");
 		this.fenceKey = bytes(this.base + "fence");
 		this.detachedKey = bytes(this.base + "detached");
-		this.putCheckKey = bytes(this.base + "put-check");
 	}
 
 	String cacheName() {
@@ -76,9 +73,9 @@ final class CacheKeyspace {
 		return this.detachedKey;
 	}
 
-	/** The scratch set of {@code put-checked.lua}, which exists only while that script runs. */
-	byte[] putCheckKey() {
-		return this.putCheckKey;
+	/** The marker of a put with many tags of the key in flight (see {@code pending_put_key} in {@code lib.lua}). */
+	byte[] pendingPutKey(String key) {
+		return bytes(this.base + "p:" + key);
 	}
 
 	/** A {@code SCAN MATCH} pattern for the cache's entry keys, glob characters escaped. */

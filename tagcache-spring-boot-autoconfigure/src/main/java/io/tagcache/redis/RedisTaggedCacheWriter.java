@@ -8,6 +8,7 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
@@ -79,7 +80,7 @@ final class RedisTaggedCacheWriter {
 	static final int TAGS_PER_SCRIPT = 128;
 
 	/** How often a put with many tags is sent again when records went missing before its last step. */
-	private static final int CHUNKED_PUT_ATTEMPTS = 3;
+	static final int CHUNKED_PUT_ATTEMPTS = 3;
 
 	/** Most entries one drain call removes, whatever its time budget. */
 	private static final int DRAIN_CHUNK_LIMIT = 2000;
@@ -259,7 +260,8 @@ final class RedisTaggedCacheWriter {
 			CacheKeyspace keyspace, String key, byte[] value, String typeHint, Duration timeToLive,
 			Collection<String> tags, PutMode mode) {
 		if (tags.size() > TAGS_PER_SCRIPT && !timeToLive.isZero() && !mode.onlyIfAbsent()) {
-			return chunkedPutAsync(commands, keyspace, key, value, typeHint, timeToLive, List.copyOf(tags), mode, 1);
+			return chunkedPutAsync(commands, keyspace, key, value, typeHint, timeToLive, List.copyOf(tags), mode, 1,
+					false);
 		}
 		byte[][] keys = new byte[3 + tags.size()][];
 		keys[0] = keyspace.entryKey(key);
@@ -283,55 +285,68 @@ final class RedisTaggedCacheWriter {
 	}
 
 	/**
-	 * A put with more tags than one script should write: {@code put-records.lua} writes the key's
-	 * index records, {@value #TAGS_PER_SCRIPT} tags per script, then {@code put-checked.lua} checks
-	 * the fence and that every record is still there, and writes the entry. Every script is sent
-	 * before any reply is awaited (one round trip); Redis runs them in order, other clients' commands
-	 * in between. When a record went missing meanwhile (an invalidation of one of the tags, or another
-	 * write or removal of the key unlinked it), nothing was written, and the whole put is sent again, up
-	 * to {@value #CHUNKED_PUT_ATTEMPTS} times in all, then refused. Entries without TTL, whose records
-	 * could never expire if the put were refused, and absent-only puts always use {@code put.lua}.
+	 * A put with more tags than one script should write: {@code put-records.lua} checks the fence and
+	 * writes the key's index records, {@value #TAGS_PER_SCRIPT} tags per script, then
+	 * {@code put-checked.lua} writes the entry. Every script is sent before any reply is awaited (one
+	 * round trip); Redis runs them in order, other clients' commands in between. Every script's work is
+	 * bounded, whatever the number of tags: the last one does not look at the records again, it checks in
+	 * O(1) that nothing could have removed one or raised a fence since the first chunk. The first chunk
+	 * opens a marker of the put in Redis (this attempt's token, the slot's generation, the expiry every
+	 * record and the entry get), each chunk adds the records it wrote. Everything that raises a fence
+	 * (invalidation, eviction, clear) raises the generation too; the scripts that remove a record of the
+	 * key, or score one earlier, without raising it (another put of the key, which unlinks the tags its
+	 * entry no longer carries; a drain or clear() removing the entry) delete the marker. So the last
+	 * step writes only when the marker is still this attempt's, counts every record and holds the
+	 * current generation. Otherwise nothing was written and the whole put is sent again, up to
+	 * {@value #CHUNKED_PUT_ATTEMPTS} times in all, then refused (counted as a refused put): an
+	 * invalidation of an unrelated tag of the slot also costs a retry, the price of not looking at every
+	 * record (the old last step looked, with one {@code ZINTERSTORE} of every index, about 1.2 us per tag:
+	 * 12 ms at 10,000 tags). A chunk that fails (an error, {@code NOSCRIPT}) leaves the count short, so
+	 * the last step refuses too. Entries without TTL, whose records could never expire if the put were
+	 * refused, and absent-only puts always use {@code put.lua}.
 	 */
 	private CompletableFuture<PutResult> chunkedPutAsync(RedisClusterAsyncCommands<byte[], byte[]> commands,
 			CacheKeyspace keyspace, String key, byte[] value, String typeHint, Duration timeToLive, List<String> tags,
-			PutMode mode, int attempt) {
+			PutMode mode, int attempt, boolean fenceCreated) {
 		byte[] keyBytes = CacheKeyspace.bytes(key);
 		byte[] ttl = ttlMillis(timeToLive);
-		byte[][] indexes = new byte[tags.size()][];
-		for (int i = 0; i < tags.size(); i++) {
-			indexes[i] = keyspace.indexKey(tags.get(i));
-		}
-		List<CompletableFuture<Long>> chunks = new ArrayList<>();
+		byte[] marker = keyspace.pendingPutKey(key);
+		byte[] token = CacheKeyspace.bytes(UUID.randomUUID().toString());
+		List<CompletableFuture<List<Object>>> chunks = new ArrayList<>();
 		for (int from = 0; from < tags.size(); from += TAGS_PER_SCRIPT) {
-			byte[][] chunk = Arrays.copyOfRange(indexes, from, Math.min(from + TAGS_PER_SCRIPT, tags.size()));
-			chunks.add(script(commands, TagCacheScript.PUT_RECORDS, ScriptOutputType.INTEGER, chunk,
-					new byte[][] { keyBytes, ttl }));
+			int to = Math.min(from + TAGS_PER_SCRIPT, tags.size());
+			byte[][] keys = new byte[3 + to - from][];
+			keys[0] = marker;
+			keys[1] = keyspace.fenceKey();
+			keys[2] = keyspace.generationKey();
+			byte[][] args = new byte[5 + to - from][];
+			args[0] = keyBytes;
+			args[1] = ttl;
+			args[2] = fence(mode);
+			args[3] = token;
+			args[4] = (from == 0) ? ONE : EMPTY;
+			for (int i = from; i < to; i++) {
+				keys[3 + i - from] = keyspace.indexKey(tags.get(i));
+				args[5 + i - from] = CacheKeyspace.bytes(tags.get(i));
+			}
+			chunks.add(script(commands, TagCacheScript.PUT_RECORDS, ScriptOutputType.MULTI, keys, args));
 		}
 		this.beforePutCheck.run();
-		byte[][] keys = new byte[4 + tags.size()][];
-		keys[0] = keyspace.entryKey(key);
-		keys[1] = keyspace.fenceKey();
-		keys[2] = keyspace.generationKey();
-		keys[3] = keyspace.putCheckKey();
-		System.arraycopy(indexes, 0, keys, 4, indexes.length);
-		byte[][] args = new byte[5 + tags.size()][];
-		args[0] = keyspace.baseBytes();
-		args[1] = keyBytes;
-		args[2] = StoredEntry.encode(value, typeHint, false, tags);
-		args[3] = ttl;
-		args[4] = fence(mode);
-		for (int i = 0; i < tags.size(); i++) {
-			args[5 + i] = CacheKeyspace.bytes(tags.get(i));
-		}
+		byte[][] keys = { keyspace.entryKey(key), keyspace.fenceKey(), keyspace.generationKey(), marker };
+		byte[][] args = { keyspace.baseBytes(), keyBytes, StoredEntry.encode(value, typeHint, false, tags), token,
+				number(tags.size()) };
 		CompletableFuture<List<Object>> checked = script(commands, TagCacheScript.PUT_CHECKED, ScriptOutputType.MULTI,
 				keys, args);
-		// a failed chunk leaves its records missing: the check answers so, and the put is sent again
 		return checked.thenCompose(reply -> {
-			boolean recordsMissing = (Long) reply.get(0) == 3L;
-			if (recordsMissing && attempt < CHUNKED_PUT_ATTEMPTS) {
-				return chunkedPutAsync(commands, keyspace, key, value, typeHint, timeToLive, tags, mode, attempt + 1);
+			// A chunk that created the fence state also refused or cut this attempt short: report it all the same.
+			boolean created = fenceCreated || (Long) reply.get(1) == 1L || chunks.stream()
+				.anyMatch(chunk -> chunk.isDone() && !chunk.isCompletedExceptionally() && (Long) chunk.join().get(1) == 1L);
+			boolean incomplete = (Long) reply.get(0) == 3L;
+			if (incomplete && attempt < CHUNKED_PUT_ATTEMPTS) {
+				return chunkedPutAsync(commands, keyspace, key, value, typeHint, timeToLive, tags, mode, attempt + 1,
+						created);
 			}
-			return CompletableFuture.completedFuture(toPutResult(reply));
+			return CompletableFuture.completedFuture(new PutResult((Long) reply.get(0) == 1L, null, created));
 		});
 	}
 

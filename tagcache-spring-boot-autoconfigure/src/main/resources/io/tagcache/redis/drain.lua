@@ -11,7 +11,7 @@ local group = 32
 local live = base .. 't:' .. tag
 local rewritten = redis.call('EXISTS', live) == 1
 local started = now_us()
-local remover = new_remover(base, { [tag] = true })
+local remover = new_remover(base, { [tag] = true }, true)
 local taken = 0
 repeat
   local popped = redis.call('ZPOPMIN', KEYS[1], math.min(group, limit - taken))

@@ -10,11 +10,27 @@
 --                         '*' exists from the moment the fence state is created (see ensure_fence)
 --   base..'detached'    set of detached tag indexes still being drained
 --   base..'d:'..gen..':'..tag   a detached tag index, drained in bounded chunks
---   base..'put-check'   scratch sorted set of put-checked.lua, created and deleted within one call
+--   base..'p:'..key     hash: the put with many tags of the key in flight (put-records.lua, put-checked.lua):
+--                         its 'token', the 'generation' and 'expiry' its first chunk read and chose, the
+--                         number of records 'written', 'refused' once a chunk's fence check refused it.
+--                         Expires on its own (PENDING_PUT_MS); every script that rewrites or removes the
+--                         entry of the key without raising the generation deletes it (see pending_put_key).
 -- Every key a script touches is derived from base, so every script stays in one hash slot.
 
 -- PEXPIREAT ... GT (Redis 7.0); on 6.2 an index's TTL is recomputed from its last record.
 local HAS_EXPIRE_GT = redis.REDIS_VERSION_NUM ~= nil and redis.REDIS_VERSION_NUM >= 0x070000
+
+-- How long the marker of a put with many tags lives when its last step never comes (the client died).
+local PENDING_PUT_MS = 60000
+
+-- The marker of the put with many tags of 'key' in flight. put-checked.lua writes the entry only when
+-- its marker is still in place and the generation unchanged since its first chunk: invalidations,
+-- evictions and clear() raise the generation; a script that removes a record of the key, or writes
+-- one earlier than the chunks did, without raising it (put.lua and put-checked.lua rewriting the
+-- key, drain.lua and remove-entries.lua removing its entry) deletes the marker instead.
+local function pending_put_key(base, key)
+  return base .. 'p:' .. key
+end
 
 local function now_us()
   local t = redis.call('TIME')
@@ -79,8 +95,11 @@ end
 -- Removes entries and their records in the indexes of their tags, in batches: entries are read
 -- one by one, then deleted with one DEL and unlinked with one ZREM per index for the whole batch.
 -- Records in the indexes named in 'skipped' are left alone (the caller drops those indexes whole).
-local function new_remover(base, skipped)
-  return { base = base, skipped = skipped or {}, entries = {}, records = {}, eternal = {}, seen = {}, removed = 0 }
+-- With 'clears_pending' the markers of puts with many tags of the removed keys are deleted too: the
+-- caller does not raise the generation (see pending_put_key).
+local function new_remover(base, skipped, clears_pending)
+  return { base = base, skipped = skipped or {}, entries = {}, records = {}, eternal = {}, seen = {}, removed = 0,
+    clears_pending = clears_pending, pending = {} }
 end
 
 -- Adds entries to the batch. Each header is read on its own with GETRANGE: an MGET of many entries
@@ -93,6 +112,9 @@ local function remover_add(remover, keys)
       local header = read_header(entry)
       if header then
         remover.entries[#remover.entries + 1] = entry
+        if remover.clears_pending then
+          remover.pending[#remover.pending + 1] = pending_put_key(remover.base, key)
+        end
         local eternal = is_eternal(header)
         for tag in string.gmatch(header, '\t([^\t]+)') do
           if not remover.skipped[tag] then
@@ -119,6 +141,10 @@ local function remover_flush(remover)
   for i = 1, #entries, 1000 do
     remover.removed = remover.removed + redis.call('DEL', unpack(entries, i, math.min(i + 999, #entries)))
   end
+  local pending = remover.pending
+  for i = 1, #pending, 1000 do
+    redis.call('DEL', unpack(pending, i, math.min(i + 999, #pending)))
+  end
   for index, members in pairs(remover.records) do
     zrem_all(index, members)
     if remover.eternal[index] then
@@ -126,7 +152,7 @@ local function remover_flush(remover)
       follow_last_expiry(index)
     end
   end
-  remover.entries, remover.records, remover.eternal = {}, {}, {}
+  remover.entries, remover.records, remover.eternal, remover.pending = {}, {}, {}, {}
   return remover.removed
 end
 
@@ -215,13 +241,27 @@ local function fence_refusal(gen_key, fence_key, fence, key, first_tag)
   return nil
 end
 
--- Unlinks the key from the tags of its entry's header that ARGV[first_tag..] no longer holds; the
--- records of kept tags are the caller's to update. Returns the indexes of the kept tags the header holds.
-local function unlink_dropped(base, key, header, first_tag)
-  local kept = {}
+-- The tags ARGV[first_tag..], as a set.
+local function tags_of_args(first_tag)
+  local tags = {}
   for i = first_tag, #ARGV do
-    kept[ARGV[i]] = true
+    tags[ARGV[i]] = true
   end
+  return tags
+end
+
+-- The tags of an entry's header, as a set.
+local function tags_of_header(header)
+  local tags = {}
+  for tag in string.gmatch(header, '\t([^\t]+)') do
+    tags[tag] = true
+  end
+  return tags
+end
+
+-- Unlinks the key from the tags of its entry's header that the set 'kept' does not hold; the records
+-- of kept tags are the caller's to update. Returns the indexes of the kept tags the header holds.
+local function unlink_dropped(base, key, header, kept)
   local previous_eternal = is_eternal(header)
   local overlap = {}
   for tag in string.gmatch(header, '\t([^\t]+)') do

@@ -35,8 +35,11 @@ local header = read_header(KEYS[1])
 if header then
   -- Unlink the key from the tags it no longer carries; the records of kept tags are updated below.
   previous_eternal = is_eternal(header)
-  unlink_dropped(base, key, header, first_tag)
+  unlink_dropped(base, key, header, tags_of_args(first_tag))
 end
+-- A put with many tags of the key in flight must not write its entry after this one: its records may
+-- have been unlinked above or scored earlier below (see pending_put_key).
+redis.call('DEL', pending_put_key(base, key))
 
 -- One expiry for the entry and its index records (PXAT): an invalidation that finds a record finds
 -- its entry too, to the millisecond.

@@ -2,7 +2,7 @@
 -- KEYS[1] generation (routes the script to the cache's slot)
 -- ARGV[1] base, ARGV[2..] keys
 -- Returns the number of entries that existed.
-local remover = new_remover(ARGV[1], nil)
+local remover = new_remover(ARGV[1], nil, true)
 local keys = {}
 for i = 2, #ARGV do
   keys[#keys + 1] = ARGV[i]
