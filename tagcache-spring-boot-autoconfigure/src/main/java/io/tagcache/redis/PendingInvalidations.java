@@ -98,15 +98,15 @@ final class PendingInvalidations {
 		return this.size == 0;
 	}
 
-	/** The caches concerned, empty when tags of every cache are: what a clear instead must cover. */
-	Set<String> caches() {
+	/** The caches concerned: what a clear instead must cover. */
+	CacheScope caches() {
 		if (this.tags.containsKey(EVERY_CACHE)) {
-			return Set.of();
+			return CacheScope.EVERY_CACHE;
 		}
 		Set<String> caches = new LinkedHashSet<>(this.tags.keySet());
 		caches.addAll(this.evictions.keySet());
 		caches.addAll(this.clears);
-		return caches;
+		return CacheScope.of(caches);
 	}
 
 	/** The tags by scope: a cache name, or {@link #EVERY_CACHE}. */

@@ -1,7 +1,6 @@
 package io.tagcache.redis;
 
 import java.time.Duration;
-import java.util.LinkedHashSet;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -66,8 +65,8 @@ final class RedisOutageGuard {
 		 */
 		void replay(PendingInvalidations invalidations);
 
-		/** Clear the given caches, every cache of the prefix when empty. */
-		void clear(Set<String> caches);
+		/** Clear the caches of the scope. */
+		void clear(CacheScope caches);
 
 	}
 
@@ -122,8 +121,8 @@ final class RedisOutageGuard {
 
 	private boolean overflowed;
 
-	/** The caches to clear after an overflow, {@code null} for every cache. */
-	private @Nullable Set<String> overflowedCaches = new LinkedHashSet<>();
+	/** The caches to clear after an overflow. */
+	private CacheScope overflowedCaches = CacheScope.of(Set.of());
 
 	private final LongAdder overflows = new LongAdder();
 
@@ -324,14 +323,8 @@ final class RedisOutageGuard {
 	}
 
 	private void addOverflowed(PendingInvalidations invalidation) {
-		if (this.overflowedCaches != null && !invalidation.isEmpty()) {
-			Set<String> caches = invalidation.caches();
-			if (caches.isEmpty()) {
-				this.overflowedCaches = null;
-			}
-			else {
-				this.overflowedCaches.addAll(caches);
-			}
+		if (!invalidation.isEmpty()) {
+			this.overflowedCaches = this.overflowedCaches.union(invalidation.caches());
 		}
 	}
 
@@ -373,7 +366,7 @@ final class RedisOutageGuard {
 	private boolean replayRound() {
 		PendingInvalidations batch;
 		boolean clear;
-		Set<String> cachesToClear;
+		CacheScope cachesToClear;
 		synchronized (this.lock) {
 			if (this.pending.isEmpty() && !this.overflowed) {
 				this.waiting = false;
@@ -388,18 +381,17 @@ final class RedisOutageGuard {
 			this.pending = new PendingInvalidations();
 			this.inFlight = batch;
 			clear = this.overflowed;
-			cachesToClear = (this.overflowedCaches != null) ? Set.copyOf(this.overflowedCaches) : Set.of();
+			cachesToClear = this.overflowedCaches;
 		}
 		Replayer replayer = this.replayer;
 		try {
 			if (clear && replayer != null) {
 				replayer.clear(cachesToClear);
-				logger.warn("Cleared " + (cachesToClear.isEmpty() ? "every cache" : "caches " + cachesToClear)
-						+ " after Redis returned: more than " + this.pendingLimit
+				logger.warn("Cleared " + cachesToClear + " after Redis returned: more than " + this.pendingLimit
 						+ " invalidations were queued while it was unreachable");
 				synchronized (this.lock) {
 					this.overflowed = false;
-					this.overflowedCaches = new LinkedHashSet<>();
+					this.overflowedCaches = CacheScope.of(Set.of());
 				}
 			}
 			if (!batch.isEmpty() && replayer != null) {
@@ -422,7 +414,7 @@ final class RedisOutageGuard {
 			return true;
 		}
 		catch (DataAccessException ex) {
-			failed("replay", "*", ex);
+			failed("replay", CacheScope.EVERY_CACHE_LABEL, ex);
 			synchronized (this.lock) {
 				// put it back, with what was queued meanwhile, and try again after the interval
 				batch.addAll(this.pending, this.nanoTime.getAsLong() - this.waitUntil < 0);
@@ -441,8 +433,8 @@ final class RedisOutageGuard {
 	 * refused too, they are dropped. Either way it is logged as an error.
 	 */
 	private void clearRefused(Replayer replayer, PendingInvalidations refused, DataAccessException ex) {
-		Set<String> caches = refused.caches();
-		String named = caches.isEmpty() ? "every cache" : "caches " + caches;
+		CacheScope caches = refused.caches();
+		String named = caches.toString();
 		try {
 			replayer.clear(caches);
 			logger.error("Redis refused queued invalidations (" + ex.getMessage() + "); cleared " + named + " instead");

@@ -114,7 +114,7 @@ public final class RedisTaggedCacheManager implements TaggedCacheManager, SmartI
 			}
 
 			@Override
-			public void clear(Set<String> caches) {
+			public void clear(CacheScope caches) {
 				clearCaches(caches);
 			}
 
@@ -191,7 +191,8 @@ public final class RedisTaggedCacheManager implements TaggedCacheManager, SmartI
 
 	private long invalidateNow(String scope, List<String> tags, @Nullable RedisTaggedCache cache, Duration hold) {
 		if (cache == null) {
-			return this.guard.invalidation("invalidate", "*", null, PendingInvalidations.tags(scope, tags),
+			return this.guard.invalidation("invalidate", CacheScope.EVERY_CACHE_LABEL, null,
+					PendingInvalidations.tags(scope, tags),
 					() -> invalidateEverywhere(tags, hold), 0L);
 		}
 		long removed = this.guard.invalidation("invalidate", cache.getName(), cache.counters(),
@@ -356,7 +357,8 @@ public final class RedisTaggedCacheManager implements TaggedCacheManager, SmartI
 	}
 
 	private void finishAbandonedDrainsQuietly() {
-		long removed = this.guard.call("drain", "*", null, this::finishAbandonedDrains, () -> 0L);
+		long removed = this.guard.call("drain", CacheScope.EVERY_CACHE_LABEL, null, this::finishAbandonedDrains,
+				() -> 0L);
 		if (removed > 0) {
 			logger.info("Finished abandoned drains of prefix '" + this.keyPrefix + "': removed " + removed + " entries");
 		}
@@ -469,10 +471,10 @@ public final class RedisTaggedCacheManager implements TaggedCacheManager, SmartI
 		return keyspacesByCache().getOrDefault(cacheName, List.of(new CacheKeyspace(this.keyPrefix, cacheName)));
 	}
 
-	/** Clear the named caches (every cache of the prefix when empty), on every shard any instance uses. */
-	private void clearCaches(Set<String> names) {
+	/** Clear the caches of the scope, on every shard any instance uses. */
+	private void clearCaches(CacheScope caches) {
 		for (CacheKeyspace keyspace : allKeyspaces()) {
-			if (names.isEmpty() || names.contains(keyspace.cacheName())) {
+			if (caches.includes(keyspace.cacheName())) {
 				this.writer.clear(keyspace);
 			}
 		}
@@ -486,7 +488,7 @@ public final class RedisTaggedCacheManager implements TaggedCacheManager, SmartI
 	 */
 	private void replayInvalidations(PendingInvalidations invalidations) {
 		if (!invalidations.clears().isEmpty()) {
-			clearCaches(invalidations.clears());
+			clearCaches(CacheScope.of(invalidations.clears()));
 		}
 		List<CacheKeyspace> evictedKeyspaces = new ArrayList<>();
 		List<String> evictedKeys = new ArrayList<>();

@@ -1,5 +1,6 @@
 package io.tagcache.autoconfigure;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -12,6 +13,7 @@ import io.tagcache.TaggedCacheManager;
 import io.tagcache.annotation.CacheableTagged;
 import io.tagcache.redis.RedisTaggedCacheManager;
 import io.tagcache.test.RedisTopology;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.boot.autoconfigure.AutoConfigurations;
@@ -26,6 +28,7 @@ import org.springframework.cache.annotation.EnableCaching;
 import org.springframework.cache.concurrent.ConcurrentMapCacheManager;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.data.redis.cache.RedisCacheConfiguration;
 import org.springframework.data.redis.cache.RedisCacheManager;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 
@@ -76,9 +79,13 @@ class NeighbourCacheManagersTests {
 			assertThat(context.getBean(CacheManager.class)).isInstanceOf(RedisCacheManager.class);
 			Services services = context.getBean(Services.class);
 			services.plain(1);
+			// spring-data-redis 4 writes asynchronously by default
+			Awaitility.await()
+				.atMost(Duration.ofSeconds(10))
+				.until(() -> context.getBean(RedisCacheManager.class).getCache("plain").get(1) != null);
 			services.plain(1);
 			assertThat(services.calls()).isEqualTo(1);
-			assertThat(context.getBean(RedisCacheManager.class).getCache("plain").get(1)).isNotNull();
+			assertThat(context.getBean(TaggedCacheManager.class).getCache("plain").get(1)).isNull();
 		});
 	}
 
@@ -122,7 +129,10 @@ class NeighbourCacheManagersTests {
 
 		@Bean
 		RedisCacheManager redisCacheManager(LettuceConnectionFactory connectionFactory) {
-			return RedisCacheManager.create(connectionFactory);
+			// a prefix of its own: the test's Redis is shared
+			return RedisCacheManager.builder(connectionFactory)
+				.cacheDefaults(RedisCacheConfiguration.defaultCacheConfig().prefixCacheNameWith("t" + UUID.randomUUID() + ":"))
+				.build();
 		}
 
 	}

@@ -113,7 +113,7 @@ class RedisOutageGuardTests {
 		queue(tags("users", "user-1"));
 		this.replayer.failure = refusal();
 		runScheduled();
-		assertThat(this.replayer.cleared).containsExactly(Set.of("users"));
+		assertThat(this.replayer.cleared).containsExactly(CacheScope.of(Set.of("users")));
 		assertThat(this.guard.getPendingInvalidations()).isZero();
 		assertThat(this.guard.isAvailable()).isTrue();
 	}
@@ -136,7 +136,7 @@ class RedisOutageGuardTests {
 		assertThat(this.guard.getOverflows()).isOne();
 		assertThat(this.guard.isAvailable()).isFalse();
 		runScheduled();
-		assertThat(this.replayer.cleared).containsExactly(Set.of("users", "books"));
+		assertThat(this.replayer.cleared).containsExactly(CacheScope.of(Set.of("users", "books")));
 		assertThat(this.replayer.replayed).isEmpty();
 		assertThat(this.guard.isAvailable()).isTrue();
 	}
@@ -205,7 +205,7 @@ class RedisOutageGuardTests {
 
 		final List<PendingInvalidations> replayed = new ArrayList<>();
 
-		final List<Set<String>> cleared = new ArrayList<>();
+		final List<CacheScope> cleared = new ArrayList<>();
 
 		@Nullable DataAccessException failure;
 
@@ -220,7 +220,7 @@ class RedisOutageGuardTests {
 		}
 
 		@Override
-		public void clear(Set<String> caches) {
+		public void clear(CacheScope caches) {
 			if (this.clearFailure != null) {
 				throw this.clearFailure;
 			}
