@@ -21,7 +21,6 @@ import io.tagcache.ValueRefusedException;
 import io.tagcache.redis.JsonValueSerializer.DisallowedTypeException;
 import io.tagcache.redis.RedisTaggedCacheWriter.PutMode;
 import io.tagcache.redis.RedisTaggedCacheWriter.PutResult;
-import io.tagcache.redis.RedisTaggedCacheWriter.StoredEntry;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
@@ -539,7 +538,7 @@ public final class RedisTaggedCache implements TaggedCache {
 	}
 
 	private void register() {
-		registered(this.writer.register(this.manager.getKeyPrefix(), this.name, this.keyspaces.size()));
+		registered(this.writer.registry().register(this.manager.getKeyPrefix(), this.name, this.keyspaces.size()));
 	}
 
 	private CompletableFuture<Integer> ensureRegisteredAsync() {
@@ -547,7 +546,7 @@ public final class RedisTaggedCache implements TaggedCache {
 	}
 
 	private CompletableFuture<Integer> registerAsync() {
-		return this.writer.registerAsync(this.manager.getKeyPrefix(), this.name, this.keyspaces.size())
+		return this.writer.registry().registerAsync(this.manager.getKeyPrefix(), this.name, this.keyspaces.size())
 			.thenApply(previous -> {
 				registered(previous);
 				return previous;

@@ -248,7 +248,7 @@ public final class RedisTaggedCacheManager implements TaggedCacheManager, SmartI
 	private Map<String, List<CacheKeyspace>> keyspacesByCache() {
 		Map<String, List<CacheKeyspace>> keyspaces = new TreeMap<>();
 		this.caches.values().forEach(cache -> keyspaces.put(cache.getName(), cache.keyspaces()));
-		this.writer.registeredCaches(this.keyPrefix)
+		this.writer.registry().registeredCaches(this.keyPrefix)
 			.forEach((name, shards) -> keyspaces.merge(name, shards(name, shards), (own, registered) -> (own
 				.size() >= registered.size()) ? own : registered));
 		return keyspaces;
@@ -263,7 +263,7 @@ public final class RedisTaggedCacheManager implements TaggedCacheManager, SmartI
 	 * another instance registered for it.
 	 */
 	List<CacheKeyspace> invalidationKeyspaces(RedisTaggedCache cache) {
-		Integer registered = this.writer.registeredCaches(this.keyPrefix).get(cache.getName());
+		Integer registered = this.writer.registry().registeredCaches(this.keyPrefix).get(cache.getName());
 		return (registered == null || registered <= cache.keyspaces().size()) ? cache.keyspaces()
 				: shards(cache.getName(), registered);
 	}

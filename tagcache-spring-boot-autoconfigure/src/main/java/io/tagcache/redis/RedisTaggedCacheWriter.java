@@ -3,38 +3,20 @@ package io.tagcache.redis;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collection;
 import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 import java.util.function.Function;
-import java.util.regex.Pattern;
 
-import io.lettuce.core.KeyScanCursor;
 import io.lettuce.core.Range;
-import io.lettuce.core.RedisNoScriptException;
-import io.lettuce.core.ScanArgs;
-import io.lettuce.core.ScanCursor;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.cluster.api.async.RedisAdvancedClusterAsyncCommands;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.dao.DataAccessException;
-import org.springframework.dao.InvalidDataAccessResourceUsageException;
-import org.springframework.dao.QueryTimeoutException;
-import org.springframework.data.redis.RedisConnectionFailureException;
-import org.springframework.data.redis.RedisSystemException;
-import org.springframework.data.redis.connection.RedisConnection;
-import org.springframework.data.redis.connection.lettuce.LettuceConnection;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 
 /**
@@ -52,25 +34,19 @@ import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactor
  * restart or {@code SCRIPT FLUSH}), so each call falls back once to {@code EVAL} with the source,
  * routed by the same key to the node that answered, which also caches the script there again.
  *
- * <p>Commands go through Lettuce's asynchronous API of the connection factory's native connection,
- * the same on a standalone server and on a cluster (where Lettuce routes each command by its first
- * key). Scripts for several caches are issued before any reply is awaited, so a cross-cache
- * invalidation costs one round trip, not one per cache.
- *
- * <p>Failures surface as Spring {@link DataAccessException}s; {@link RedisTaggedCache} decides
- * which of them to absorb.
+ * <p>Its parts, each a class of its own: {@link RedisCommandRunner} runs the commands on one
+ * connection (timeouts, {@code NOSCRIPT}, the listener), {@link RedisErrors} turns failures into
+ * Spring {@link DataAccessException}s ({@link RedisTaggedCache} decides which to absorb),
+ * {@link StoredEntry} is the entry's encoding, {@link CacheRegistry} the registry of a prefix, and
+ * {@code PROTOCOL.md} beside the scripts what Java and Lua agree on. Scripts for several caches are
+ * issued before any reply is awaited, so a cross-cache invalidation costs one round trip, not one
+ * per cache.
  */
 final class RedisTaggedCacheWriter {
 
 	private static final byte[] EMPTY = new byte[0];
 
 	private static final byte[] ONE = CacheKeyspace.bytes("1");
-
-	/** The field that marks a registry as complete; no cache name holds '#'. */
-	private static final String REGISTRY_COMPLETE = "#complete";
-
-	private static final Pattern UNAVAILABLE = Pattern
-		.compile("(^|: )(OOM|BUSY|LOADING|READONLY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|NOREPLICAS|MISCONF)\\b");
 
 	/**
 	 * Most tags a put writes in one script; a put with more is split (see {@link #chunkedPutAsync}). A
@@ -85,9 +61,9 @@ final class RedisTaggedCacheWriter {
 	/** Most entries one drain call removes, whatever its time budget. */
 	private static final int DRAIN_CHUNK_LIMIT = 2000;
 
-	private final LettuceConnectionFactory connectionFactory;
+	private final RedisCommandRunner redis;
 
-	private final Duration timeout;
+	private final CacheRegistry registry;
 
 	private final Duration fenceRetention;
 
@@ -95,12 +71,6 @@ final class RedisTaggedCacheWriter {
 
 	private final long drainBudgetMicros;
 
-	private final RedisOperationListener listener;
-
-	private volatile @Nullable RedisClusterAsyncCommands<byte[], byte[]> sharedCommands;
-
-	/** Without a shared native connection: the factory's connection the writer keeps open for itself. */
-	private @Nullable RedisConnection ownConnection;
 
 	/** Test seam: runs after the chunks of a put with many tags were sent, before its last step. */
 	private volatile Runnable beforePutCheck = () -> {
@@ -108,91 +78,16 @@ final class RedisTaggedCacheWriter {
 
 	RedisTaggedCacheWriter(LettuceConnectionFactory connectionFactory, Duration fenceRetention,
 			int inlineInvalidationLimit, Duration drainBudget, RedisOperationListener listener) {
-		this.listener = listener;
-		this.connectionFactory = connectionFactory;
-		this.timeout = connectionFactory.getClientConfiguration().getCommandTimeout();
+		this.redis = new RedisCommandRunner(connectionFactory, listener);
+		this.registry = new CacheRegistry(this.redis);
 		this.fenceRetention = fenceRetention;
 		this.inlineInvalidationLimit = inlineInvalidationLimit;
 		this.drainBudgetMicros = Math.max(1, drainBudget.toNanos() / 1000);
 	}
 
-	/**
-	 * An entry as stored in its Redis string: a header line, then the serialized value. The header is
-	 * {@code '0'} (the entry expires) or {@code '1'} (it never does), the type hint ({@code ""} for a
-	 * null value), then {@code '\t'} and each tag; {@code '\n'} ends it. Tags and type hints hold no
-	 * control character ({@link TagRules}), so the header needs no escaping. The scripts read the tags
-	 * of an entry from its header when they remove or rewrite it.
-	 * @param bytes the stored string
-	 * @param valueOffset where the serialized value starts in {@code bytes}
-	 * @param typeHint the type hint, {@code ""} for a null value
-	 */
-	record StoredEntry(byte[] bytes, int valueOffset, String typeHint) {
-
-		private static final byte EXPIRING = '0';
-
-		private static final byte ETERNAL = '1';
-
-		private static final byte TAG_SEPARATOR = '\t';
-
-		private static final byte END_OF_HEADER = '\n';
-
-		boolean isNull() {
-			return this.typeHint.isEmpty();
-		}
-
-		int valueLength() {
-			return this.bytes.length - this.valueOffset;
-		}
-
-		static byte[] encode(byte[] value, String typeHint, boolean eternal, Collection<String> tags) {
-			int headerLength = 2 + utf8Length(typeHint);
-			for (String tag : tags) {
-				headerLength += 1 + utf8Length(tag);
-			}
-			byte[] stored = new byte[headerLength + value.length];
-			stored[0] = eternal ? ETERNAL : EXPIRING;
-			int at = put(stored, 1, typeHint);
-			for (String tag : tags) {
-				stored[at++] = TAG_SEPARATOR;
-				at = put(stored, at, tag);
-			}
-			stored[at++] = END_OF_HEADER;
-			System.arraycopy(value, 0, stored, at, value.length);
-			return stored;
-		}
-
-		static StoredEntry decode(byte[] stored) {
-			int hintEnd = 1;
-			while (hintEnd < stored.length && stored[hintEnd] != TAG_SEPARATOR && stored[hintEnd] != END_OF_HEADER) {
-				hintEnd++;
-			}
-			int valueOffset = hintEnd;
-			while (valueOffset < stored.length && stored[valueOffset] != END_OF_HEADER) {
-				valueOffset++;
-			}
-			if (stored.length == 0 || valueOffset == stored.length) {
-				throw new IllegalStateException("Not a tagcache entry: no header line in " + stored.length + " bytes");
-			}
-			return new StoredEntry(stored, valueOffset + 1,
-					new String(stored, 1, hintEnd - 1, StandardCharsets.UTF_8));
-		}
-
-		private static int utf8Length(String text) {
-			int length = text.length();
-			for (int i = 0; i < text.length(); i++) {
-				if (text.charAt(i) >= 0x80) {
-					return text.getBytes(StandardCharsets.UTF_8).length;
-				}
-			}
-			return length;
-		}
-
-		private static int put(byte[] target, int at, String text) {
-			byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
-			System.arraycopy(bytes, 0, target, at, bytes.length);
-			return at + bytes.length;
-		}
-
+	/** The registry of the caches of a key prefix. */
+	CacheRegistry registry() {
+		return this.registry;
 	}
 
 	/** Read an entry: one {@code GET}, no script. */
@@ -524,14 +419,8 @@ final class RedisTaggedCacheWriter {
 			});
 	}
 
-	/** Waits for futures that each time out on their own (every command has the command timeout). */
 	private static void awaitAll(List<? extends CompletableFuture<?>> futures) {
-		try {
-			CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new)).join();
-		}
-		catch (CompletionException ex) {
-			throw translate(unwrap(ex));
-		}
+		RedisCommandRunner.awaitAll(futures);
 	}
 
 	/**
@@ -624,85 +513,6 @@ final class RedisTaggedCacheWriter {
 	}
 
 	/**
-	 * Record a cache and its number of shards in the registry of the prefix, so invalidations from
-	 * any instance reach every shard of it. The registry keeps the largest number of shards any
-	 * instance registered.
-	 * @return the number of shards registered before, {@code 0} when the cache was not registered
-	 */
-	int register(String keyPrefix, String cacheName, int shards) {
-		return execute("registry", commands -> registerAsync(commands, keyPrefix, false, Map.of(cacheName, shards)))
-			.get(0);
-	}
-
-	/** {@link #register} without blocking. */
-	CompletableFuture<Integer> registerAsync(String keyPrefix, String cacheName, int shards) {
-		return executeAsync("registry",
-				commands -> registerAsync(commands, keyPrefix, false, Map.of(cacheName, shards)))
-			.thenApply(previous -> previous.get(0));
-	}
-
-	private CompletableFuture<List<Integer>> registerAsync(RedisClusterAsyncCommands<byte[], byte[]> commands,
-			String keyPrefix, boolean complete, Map<String, Integer> caches) {
-		byte[][] args = new byte[1 + 2 * caches.size()][];
-		args[0] = complete ? ONE : EMPTY;
-		int i = 1;
-		for (Map.Entry<String, Integer> cache : caches.entrySet()) {
-			args[i++] = CacheKeyspace.bytes(cache.getKey());
-			args[i++] = number(cache.getValue());
-		}
-		return this.<List<Long>>script(commands, TagCacheScript.REGISTER, ScriptOutputType.MULTI,
-				new byte[][] { registryKey(keyPrefix) }, args)
-			.thenApply(previous -> previous.stream().map(Long::intValue).toList());
-	}
-
-	/**
-	 * Every cache that an instance with this prefix registered, with its number of shards. A registry
-	 * that is not marked complete was lost (a restart, a flush, an eviction) or never built: it is
-	 * rebuilt first from the fence state every used cache slot holds, found with {@code SCAN} (on a
-	 * cluster, on every master), then marked complete. Caches registered meanwhile are kept.
-	 */
-	Map<String, Integer> registeredCaches(String keyPrefix) {
-		Map<byte[], byte[]> entries = execute("registry",
-				commands -> commands.hgetall(registryKey(keyPrefix)).toCompletableFuture());
-		Map<String, Integer> caches = new TreeMap<>();
-		boolean complete = false;
-		for (Map.Entry<byte[], byte[]> entry : entries.entrySet()) {
-			String name = new String(entry.getKey(), StandardCharsets.UTF_8);
-			if (name.equals(REGISTRY_COMPLETE)) {
-				complete = true;
-			}
-			else {
-				caches.put(name, Integer.parseInt(new String(entry.getValue(), StandardCharsets.US_ASCII)));
-			}
-		}
-		if (!complete) {
-			Map<String, Integer> found = findCaches(keyPrefix);
-			found.forEach((name, shards) -> caches.merge(name, shards, Math::max));
-			execute("registry", commands -> registerAsync(commands, keyPrefix, true, found));
-		}
-		return caches;
-	}
-
-	/** The caches whose fence state is in Redis, with the highest shard found plus one. */
-	private Map<String, Integer> findCaches(String keyPrefix) {
-		String start = keyPrefix + ":{";
-		Map<String, Integer> caches = new TreeMap<>();
-		scan(CacheKeyspace.escapeGlob(start) + "*}:gen", "registry", page -> {
-			for (byte[] key : page) {
-				String text = new String(key, StandardCharsets.UTF_8);
-				String slot = text.substring(start.length(), text.length() - "}:gen".length());
-				int hash = slot.lastIndexOf('#');
-				String name = (hash >= 0) ? slot.substring(0, hash) : slot;
-				int shards = (hash >= 0) ? Integer.parseInt(slot.substring(hash + 1)) + 1 : 1;
-				if (!name.isEmpty() && name.indexOf('{') < 0 && name.indexOf('}') < 0) {
-					caches.merge(name, shards, Math::max);
-				}
-			}
-		});
-		return caches;
-	}
-
-	/**
 	 * Finish the drains of detached tag indexes abandoned (detached longer ago than {@code age}) in
 	 * the given cache slots: one script per slot lists them, then each is drained in chunks.
 	 * @return the number of entries removed
@@ -731,188 +541,29 @@ final class RedisTaggedCacheWriter {
 		return removed[0];
 	}
 
-	static byte[] registryKey(String keyPrefix) {
-		return CacheKeyspace.bytes(keyPrefix + ":caches");
-	}
 
-	/**
-	 * Scan keys matching the pattern and hand them over a page ({@code COUNT 1000}) at a time,
-	 * holding no more than a page in memory; on a cluster, Lettuce walks every master. Never
-	 * {@code KEYS}, which blocks Redis for the whole keyspace.
-	 */
 	private void scan(String pattern, String operation, Consumer<List<byte[]>> pages) {
-		ScanArgs args = ScanArgs.Builder.matches(pattern).limit(1000);
-		KeyScanCursor<byte[]> cursor = null;
-		do {
-			ScanCursor from = (cursor != null) ? cursor : ScanCursor.INITIAL;
-			cursor = execute(operation, commands -> commands.scan(from, args).toCompletableFuture());
-			if (!cursor.getKeys().isEmpty()) {
-				pages.accept(cursor.getKeys());
-			}
-		}
-		while (!cursor.isFinished());
+		this.redis.scan(pattern, operation, pages);
 	}
 
 	private <T> CompletableFuture<T> script(RedisClusterAsyncCommands<byte[], byte[]> commands, TagCacheScript script,
 			ScriptOutputType type, byte[][] keys, byte[][] args) {
-		return commands.<T>evalsha(script.sha1(), type, keys, args)
-			.toCompletableFuture()
-			.exceptionallyCompose(ex -> (unwrap(ex) instanceof RedisNoScriptException)
-					? commands.<T>eval(script.source(), type, keys, args).toCompletableFuture()
-					: CompletableFuture.failedFuture(unwrap(ex)));
+		return RedisCommandRunner.script(commands, script, type, keys, args);
 	}
 
 	private <T> T execute(String operation,
 			Function<RedisClusterAsyncCommands<byte[], byte[]>, CompletableFuture<T>> action) {
-		long started = System.nanoTime();
-		boolean failed = true;
-		try {
-			T result = await(withCommands(action));
-			failed = false;
-			return result;
-		}
-		finally {
-			this.listener.onOperation(operation, System.nanoTime() - started, failed);
-		}
+		return this.redis.execute(operation, action);
 	}
 
 	private <T> CompletableFuture<T> executeAsync(String operation,
 			Function<RedisClusterAsyncCommands<byte[], byte[]>, CompletableFuture<T>> action) {
-		long started = System.nanoTime();
-		CompletableFuture<T> future;
-		try {
-			future = withCommands(action).orTimeout(this.timeout.toMillis(), TimeUnit.MILLISECONDS)
-				.exceptionallyCompose(ex -> CompletableFuture.failedFuture(translate(unwrap(ex))));
-		}
-		catch (RuntimeException ex) {
-			future = CompletableFuture.failedFuture(ex);
-		}
-		return future.whenComplete((result, ex) -> this.listener.onOperation(operation, System.nanoTime() - started,
-				ex != null));
-	}
-
-	/**
-	 * Apply the action to the asynchronous commands of the connection the writer uses, resolved once
-	 * and again only when it was closed (the factory was stopped or reset). That is the factory's
-	 * shared native connection; without one (a factory with {@code shareNativeConnection=false},
-	 * pooled or not), a connection of the factory that the writer keeps for itself, so that the replies
-	 * of its asynchronous commands always arrive on an open connection, and a dedicated connection is
-	 * not opened per command. Lettuce reconnects either by itself when Redis comes back.
-	 */
-	private <T> CompletableFuture<T> withCommands(
-			Function<RedisClusterAsyncCommands<byte[], byte[]>, CompletableFuture<T>> action) {
-		RedisClusterAsyncCommands<byte[], byte[]> commands = this.sharedCommands;
-		if (commands == null || !commands.isOpen()) {
-			commands = resolveCommands();
-		}
-		return action.apply(commands);
-	}
-
-	private synchronized RedisClusterAsyncCommands<byte[], byte[]> resolveCommands() {
-		RedisClusterAsyncCommands<byte[], byte[]> commands = this.sharedCommands;
-		if (commands != null && commands.isOpen()) {
-			return commands;
-		}
-		closeOwnConnection();
-		RedisConnection connection = this.connectionFactory.getConnection();
-		try {
-			commands = nativeCommands(connection);
-		}
-		catch (RuntimeException ex) {
-			connection.close();
-			throw ex;
-		}
-		if (this.connectionFactory.getShareNativeConnection()) {
-			// closing the wrapper leaves the shared native connection open
-			connection.close();
-		}
-		else {
-			this.ownConnection = connection;
-		}
-		this.sharedCommands = commands;
-		return commands;
+		return this.redis.executeAsync(operation, action);
 	}
 
 	/** Close the connection the writer kept for itself, if any (when the manager stops). */
-	synchronized void close() {
-		closeOwnConnection();
-		this.sharedCommands = null;
-	}
-
-	private void closeOwnConnection() {
-		RedisConnection own = this.ownConnection;
-		this.ownConnection = null;
-		if (own != null) {
-			try {
-				own.close();
-			}
-			catch (RuntimeException ex) {
-				// already closed with its factory
-			}
-		}
-	}
-
-	@SuppressWarnings("unchecked")
-	private static RedisClusterAsyncCommands<byte[], byte[]> nativeCommands(RedisConnection connection) {
-		return ((LettuceConnection) connection).getNativeConnection();
-	}
-
-	private <T> T await(CompletableFuture<T> future) {
-		try {
-			return future.get(this.timeout.toMillis(), TimeUnit.MILLISECONDS);
-		}
-		catch (InterruptedException ex) {
-			Thread.currentThread().interrupt();
-			future.cancel(true);
-			throw new RedisSystemException("Interrupted while waiting for Redis", ex);
-		}
-		catch (TimeoutException ex) {
-			future.cancel(true);
-			throw new QueryTimeoutException("Redis did not answer within " + this.timeout, ex);
-		}
-		catch (ExecutionException ex) {
-			throw translate(unwrap(ex));
-		}
-	}
-
-	private static Throwable unwrap(Throwable ex) {
-		Throwable cause = ex;
-		while ((cause instanceof ExecutionException || cause instanceof CompletionException)
-				&& cause.getCause() != null) {
-			cause = cause.getCause();
-		}
-		return cause;
-	}
-
-	private static RuntimeException translate(Throwable ex) {
-		if (ex instanceof DataAccessException dataAccess) {
-			return dataAccess;
-		}
-		if (ex instanceof io.lettuce.core.RedisCommandTimeoutException || ex instanceof TimeoutException) {
-			return new QueryTimeoutException("Redis did not answer in time: " + ex.getMessage(), ex);
-		}
-		if (ex instanceof io.lettuce.core.RedisConnectionException) {
-			return new RedisConnectionFailureException("Cannot reach Redis: " + ex.getMessage(), ex);
-		}
-		if (ex instanceof io.lettuce.core.RedisCommandExecutionException && !(ex instanceof RedisNoScriptException)
-				&& !isUnavailable(ex.getMessage())) {
-			return new InvalidDataAccessResourceUsageException("Redis refused the command: " + ex.getMessage(), ex);
-		}
-		if (ex instanceof RuntimeException runtime && !(ex instanceof io.lettuce.core.RedisException)) {
-			// not Redis failing: e.g. an entry that is not in tagcache's format, reported as such
-			return runtime;
-		}
-		return new RedisSystemException("Redis command failed: " + ex.getMessage(), ex);
-	}
-
-	/**
-	 * Whether an error reply says that Redis cannot serve for now (out of memory, busy with a script,
-	 * loading, a replica or a cluster without its master, ...), as opposed to refusing this command
-	 * (a key of the wrong type, a script error, a missing permission), which a retry would not fix.
-	 * Inside a script the code follows the script's own prefix.
-	 */
-	static boolean isUnavailable(@Nullable String error) {
-		return error != null && UNAVAILABLE.matcher(error).find();
+	void close() {
+		this.redis.close();
 	}
 
 	private byte[] retentionMicros() {

@@ -231,25 +231,25 @@ class RedisOutageGuardTests {
 
 	@Test
 	void errorRepliesThatSayRedisCannotServeForNowAreOutagesTheOthersRefusals() {
-		assertThat(RedisTaggedCacheWriter.isUnavailable("OOM command not allowed when used memory > 'maxmemory'."))
+		assertThat(RedisErrors.isUnavailable("OOM command not allowed when used memory > 'maxmemory'."))
 			.isTrue();
-		assertThat(RedisTaggedCacheWriter.isUnavailable("BUSY Redis is busy running a script.")).isTrue();
-		assertThat(RedisTaggedCacheWriter.isUnavailable("LOADING Redis is loading the dataset in memory")).isTrue();
-		assertThat(RedisTaggedCacheWriter.isUnavailable("READONLY You can't write against a read only replica."))
+		assertThat(RedisErrors.isUnavailable("BUSY Redis is busy running a script.")).isTrue();
+		assertThat(RedisErrors.isUnavailable("LOADING Redis is loading the dataset in memory")).isTrue();
+		assertThat(RedisErrors.isUnavailable("READONLY You can't write against a read only replica."))
 			.isTrue();
-		assertThat(RedisTaggedCacheWriter.isUnavailable("CLUSTERDOWN The cluster is down")).isTrue();
-		assertThat(RedisTaggedCacheWriter.isUnavailable(
+		assertThat(RedisErrors.isUnavailable("CLUSTERDOWN The cluster is down")).isTrue();
+		assertThat(RedisErrors.isUnavailable(
 				"ERR Error running script (call to f_1): @user_script:12: OOM command not allowed")).isTrue();
-		assertThat(RedisTaggedCacheWriter.isUnavailable(
+		assertThat(RedisErrors.isUnavailable(
 				"WRONGTYPE Operation against a key holding the wrong kind of value script: 1a2b, on @user_script:24."))
 			.isFalse();
-		assertThat(RedisTaggedCacheWriter.isUnavailable(
+		assertThat(RedisErrors.isUnavailable(
 				"ERR Error running script (call to f_1): @user_script:12: WRONGTYPE Operation against a key")).isFalse();
-		assertThat(RedisTaggedCacheWriter.isUnavailable("NOPERM this user has no permissions to run the 'get' command"))
+		assertThat(RedisErrors.isUnavailable("NOPERM this user has no permissions to run the 'get' command"))
 			.isFalse();
-		assertThat(RedisTaggedCacheWriter.isUnavailable("ERR user_script:1: Script attempted to access a global"))
+		assertThat(RedisErrors.isUnavailable("ERR user_script:1: Script attempted to access a global"))
 			.isFalse();
-		assertThat(RedisTaggedCacheWriter.isUnavailable(null)).isFalse();
+		assertThat(RedisErrors.isUnavailable(null)).isFalse();
 	}
 
 	private static <T> Supplier<T> failing(DataAccessException ex) {

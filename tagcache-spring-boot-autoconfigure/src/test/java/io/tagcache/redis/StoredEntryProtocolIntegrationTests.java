@@ -9,7 +9,6 @@ import java.util.UUID;
 import java.util.stream.IntStream;
 
 import io.lettuce.core.ScriptOutputType;
-import io.tagcache.redis.RedisTaggedCacheWriter.StoredEntry;
 import io.tagcache.test.RedisTopology;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.Parameter;

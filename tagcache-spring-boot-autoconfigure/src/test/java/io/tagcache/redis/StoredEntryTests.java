@@ -3,7 +3,6 @@ package io.tagcache.redis;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 
-import io.tagcache.redis.RedisTaggedCacheWriter.StoredEntry;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
