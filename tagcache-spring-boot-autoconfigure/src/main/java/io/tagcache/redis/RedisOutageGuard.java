@@ -7,7 +7,6 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantLock;
@@ -24,9 +23,9 @@ import org.springframework.dao.InvalidDataAccessResourceUsageException;
 /**
  * Keeps the application serving while Redis is down, and keeps invalidations from being lost.
  *
- * <p>A circuit breaker: after {@code failureThreshold} consecutive failures, calls skip Redis for
- * the cool-down instead of each paying a connect or command timeout; then one call probes Redis and,
- * if it answers, traffic resumes. Reads and writes that skip or fail fall back (a miss, a skipped
+ * <p>A circuit breaker ({@link CircuitBreaker}): after {@code failureThreshold} consecutive failures,
+ * calls skip Redis for the cool-down instead of each paying a connect or command timeout; then one
+ * call probes Redis and, if it answers, traffic resumes. Reads and writes that skip or fail fall back (a miss, a skipped
  * write) and are counted by their cache.
  *
  * <p>A command that Redis refuses (a key of the wrong type, a script error) is counted and logged
@@ -77,9 +76,7 @@ final class RedisOutageGuard {
 
 	}
 
-	private final int failureThreshold;
-
-	private final long coolDownNanos;
+	private final CircuitBreaker circuit;
 
 	private final int pendingLimit;
 
@@ -96,13 +93,6 @@ final class RedisOutageGuard {
 
 	private final RedisFailureLog failureLog = new RedisFailureLog();
 
-	private final AtomicInteger consecutiveFailures = new AtomicInteger();
-
-	private volatile long openUntil;
-
-	private volatile boolean open;
-
-	private final AtomicBoolean probing = new AtomicBoolean();
 
 	private final ReentrantLock replaying = new ReentrantLock();
 
@@ -138,8 +128,7 @@ final class RedisOutageGuard {
 	RedisOutageGuard(int failureThreshold, Duration coolDown, int pendingLimit, Duration invalidationWait,
 			LongSupplier nanoTime, ReplayScheduler scheduler) {
 		this.invalidationWaitNanos = invalidationWait.toNanos();
-		this.failureThreshold = failureThreshold;
-		this.coolDownNanos = coolDown.toNanos();
+		this.circuit = new CircuitBreaker(failureThreshold, coolDown, nanoTime);
 		this.pendingLimit = pendingLimit;
 		this.nanoTime = nanoTime;
 		this.scheduler = scheduler;
@@ -232,7 +221,7 @@ final class RedisOutageGuard {
 
 	/** Whether calls go to Redis: the circuit is closed and nothing waits for replay. */
 	boolean isAvailable() {
-		return !this.open && this.pendingCount.get() == 0;
+		return !this.circuit.isOpen() && this.pendingCount.get() == 0;
 	}
 
 	/** How many tags, keys and caches wait to be invalidated (merged), the replay in flight included. */
@@ -254,24 +243,7 @@ final class RedisOutageGuard {
 	 * replay thread sends them); with the circuit open, one call probes after the cool-down.
 	 */
 	private boolean admit() {
-		if (!this.open && this.pendingCount.get() == 0) {
-			return true;
-		}
-		if (this.pendingCount.get() > 0) {
-			return false;
-		}
-		if (this.nanoTime.getAsLong() - this.openUntil < 0 || !this.probing.compareAndSet(false, true)) {
-			return false;
-		}
-		try {
-			// This call is the probe: one more failure opens the circuit again.
-			this.consecutiveFailures.set(this.failureThreshold - 1);
-			this.open = false;
-			return true;
-		}
-		finally {
-			this.probing.set(false);
-		}
+		return this.pendingCount.get() == 0 && this.circuit.allows();
 	}
 
 	/**
@@ -370,11 +342,8 @@ final class RedisOutageGuard {
 		synchronized (this.lock) {
 			if (this.pending.isEmpty() && !this.overflowed) {
 				this.waiting = false;
-				if (this.open) {
-					// Redis answered the last round: close the circuit at once rather than after the cool-down
-					this.open = false;
-					this.consecutiveFailures.set(0);
-				}
+				// Redis answered the last round: close the circuit at once rather than after the cool-down
+				this.circuit.close();
 				return false;
 			}
 			batch = this.pending;
@@ -460,9 +429,7 @@ final class RedisOutageGuard {
 	}
 
 	private void succeeded() {
-		if (this.consecutiveFailures.get() != 0) {
-			this.consecutiveFailures.set(0);
-		}
+		this.circuit.succeeded();
 		this.failureLog.succeeded();
 	}
 
@@ -472,10 +439,7 @@ final class RedisOutageGuard {
 			return;
 		}
 		this.failureLog.failed(operation, cacheName, ex);
-		if (this.consecutiveFailures.incrementAndGet() >= this.failureThreshold || this.open) {
-			this.openUntil = this.nanoTime.getAsLong() + this.coolDownNanos;
-			this.open = true;
-		}
+		this.circuit.failed();
 	}
 
 }
