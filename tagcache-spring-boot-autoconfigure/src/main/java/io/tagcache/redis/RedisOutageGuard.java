@@ -1,20 +1,11 @@
 package io.tagcache.redis;
 
 import java.time.Duration;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.LongAdder;
-import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
-import org.apache.commons.logging.Log;
-import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.dao.DataAccessException;
@@ -25,16 +16,16 @@ import org.springframework.dao.InvalidDataAccessResourceUsageException;
  *
  * <p>A circuit breaker ({@link CircuitBreaker}): after {@code failureThreshold} consecutive failures,
  * calls skip Redis for the cool-down instead of each paying a connect or command timeout; then one
- * call probes Redis and, if it answers, traffic resumes. Reads and writes that skip or fail fall back (a miss, a skipped
- * write) and are counted by their cache.
+ * call probes Redis and, if it answers, traffic resumes. Reads and writes that skip or fail fall back
+ * (a miss, a skipped write) and are counted by their cache.
  *
  * <p>A command that Redis refuses (a key of the wrong type, a script error) is counted and logged
  * but does not open the circuit: Redis answers every other call. A refused read or write falls back
  * like any failure; a refused invalidation is thrown to the caller rather than queued, since a replay
  * would be refused again.
  *
- * <p>Invalidations (tag invalidations, evictions, clears) that cannot reach Redis are queued,
- * merged ({@link PendingInvalidations}), up to {@code pendingLimit} tags and keys. The caller waits
+ * <p>Invalidations (tag invalidations, evictions, clears) that cannot reach Redis are queued
+ * ({@link InvalidationReplayQueue}), merged ({@link PendingInvalidations}), up to {@code pendingLimit} tags and keys. The caller waits
  * until its invalidation was replayed, but no longer than the invalidation wait from the start of the
  * outage: an invalidation is acknowledged once it reached Redis, so that no instance reads what it
  * removes after the call returned, unless Redis stayed away longer than that (then the call returns
@@ -49,8 +40,6 @@ import org.springframework.dao.InvalidDataAccessResourceUsageException;
  * return and the end of the replay do not know about it.
  */
 final class RedisOutageGuard {
-
-	private static final Log logger = LogFactory.getLog(RedisOutageGuard.class);
 
 	/** How often a replay is tried while invalidations wait. */
 	static final Duration REPLAY_INTERVAL = Duration.ofMillis(100);
@@ -78,47 +67,10 @@ final class RedisOutageGuard {
 
 	private final CircuitBreaker circuit;
 
-	private final int pendingLimit;
-
-	private final LongSupplier nanoTime;
-
-	private final long invalidationWaitNanos;
-
-	/** Until when callers of this outage wait for their queued invalidations (guarded by the lock). */
-	private long waitUntil;
-
-	private boolean waiting;
-
-	private final ReplayScheduler scheduler;
-
 	private final RedisFailureLog failureLog = new RedisFailureLog();
 
+	private final InvalidationReplayQueue queue;
 
-	private final ReentrantLock replaying = new ReentrantLock();
-
-	private final Object lock = new Object();
-
-	private PendingInvalidations pending = new PendingInvalidations();
-
-	private PendingInvalidations inFlight = new PendingInvalidations();
-
-	private boolean replayScheduled;
-
-	private boolean stopped;
-
-	/** Counts what waits, the replay in flight included; non-zero while calls must skip Redis. */
-	private final AtomicInteger pendingCount = new AtomicInteger();
-
-	private boolean overflowed;
-
-	/** The caches to clear after an overflow. */
-	private CacheScope overflowedCaches = CacheScope.of(Set.of());
-
-	private final LongAdder overflows = new LongAdder();
-
-	private final LongAdder replays = new LongAdder();
-
-	private @Nullable Replayer replayer;
 
 	RedisOutageGuard(int failureThreshold, Duration coolDown, int pendingLimit, LongSupplier nanoTime,
 			ReplayScheduler scheduler) {
@@ -127,15 +79,25 @@ final class RedisOutageGuard {
 
 	RedisOutageGuard(int failureThreshold, Duration coolDown, int pendingLimit, Duration invalidationWait,
 			LongSupplier nanoTime, ReplayScheduler scheduler) {
-		this.invalidationWaitNanos = invalidationWait.toNanos();
 		this.circuit = new CircuitBreaker(failureThreshold, coolDown, nanoTime);
-		this.pendingLimit = pendingLimit;
-		this.nanoTime = nanoTime;
-		this.scheduler = scheduler;
+		this.queue = new InvalidationReplayQueue(pendingLimit, invalidationWait, nanoTime, scheduler, this.circuit,
+				new InvalidationReplayQueue.Outcomes() {
+
+					@Override
+					public void succeeded() {
+						RedisOutageGuard.this.succeeded();
+					}
+
+					@Override
+					public void failed(DataAccessException ex) {
+						RedisOutageGuard.this.failed("replay", CacheScope.EVERY_CACHE_LABEL, ex);
+					}
+
+				});
 	}
 
 	void setReplayer(Replayer replayer) {
-		this.replayer = replayer;
+		this.queue.setReplayer(replayer);
 	}
 
 	/**
@@ -179,8 +141,8 @@ final class RedisOutageGuard {
 	<T> T invalidation(String operation, String cacheName, @Nullable CacheCounters counters,
 			PendingInvalidations invalidation, Supplier<T> action, T whenQueued) {
 		return run(operation, cacheName, counters, action, () -> {
-			long deadline = enqueue(invalidation);
-			awaitReplay(invalidation, deadline);
+			long deadline = this.queue.enqueue(invalidation);
+			this.queue.awaitReplay(invalidation, deadline);
 			return whenQueued;
 		}, invalidation);
 	}
@@ -221,200 +183,21 @@ final class RedisOutageGuard {
 
 	/** Whether calls go to Redis: the circuit is closed and nothing waits for replay. */
 	boolean isAvailable() {
-		return !this.circuit.isOpen() && this.pendingCount.get() == 0;
+		return !this.circuit.isOpen() && this.queue.isEmpty();
 	}
 
 	/** How many tags, keys and caches wait to be invalidated (merged), the replay in flight included. */
 	int getPendingInvalidations() {
-		return this.pendingCount.get();
+		return this.queue.size();
 	}
 
 	long getOverflows() {
-		return this.overflows.sum();
+		return this.queue.overflows();
 	}
 
 	/** How many replays of queued invalidations completed. */
 	long getReplays() {
-		return this.replays.sum();
-	}
-
-	/**
-	 * The fast path is two volatile reads. Nothing goes to Redis while invalidations wait (the
-	 * replay thread sends them); with the circuit open, one call probes after the cool-down.
-	 */
-	private boolean admit() {
-		return this.pendingCount.get() == 0 && this.circuit.allows();
-	}
-
-	/**
-	 * Wait until the invalidation reached Redis or the deadline passed, whichever comes first; on the
-	 * replay thread itself (a replay that invalidates) there is no waiting.
-	 */
-	private void awaitReplay(PendingInvalidations invalidation, long deadline) {
-		long remaining = deadline - this.nanoTime.getAsLong();
-		if (remaining <= 0 || this.replaying.isHeldByCurrentThread()) {
-			return;
-		}
-		try {
-			invalidation.replayed().get(remaining, TimeUnit.NANOSECONDS);
-		}
-		catch (InterruptedException ex) {
-			Thread.currentThread().interrupt();
-		}
-		catch (ExecutionException | TimeoutException ex) {
-			// still queued: replayed later, and the window applies
-		}
-	}
-
-	/** Queue an invalidation; returns until when its caller may wait for the replay. */
-	private long enqueue(PendingInvalidations invalidation) {
-		synchronized (this.lock) {
-			if (!this.waiting) {
-				// the first invalidation queued in this outage starts the outage's waiting budget
-				this.waiting = true;
-				this.waitUntil = this.nanoTime.getAsLong() + this.invalidationWaitNanos;
-			}
-			if (this.overflowed) {
-				addOverflowed(invalidation);
-			}
-			else {
-				// past the outage's waiting budget nobody waits: no link to keep until the replay
-				this.pending.addAll(invalidation, this.nanoTime.getAsLong() - this.waitUntil < 0);
-				if (this.pending.size() + this.inFlight.size() > this.pendingLimit) {
-					this.overflowed = true;
-					this.overflows.increment();
-					addOverflowed(this.pending);
-					addOverflowed(this.inFlight);
-					this.pending = new PendingInvalidations();
-				}
-			}
-			updateCount();
-			scheduleReplay();
-			return this.waitUntil;
-		}
-	}
-
-	private void addOverflowed(PendingInvalidations invalidation) {
-		if (!invalidation.isEmpty()) {
-			this.overflowedCaches = this.overflowedCaches.union(invalidation.caches());
-		}
-	}
-
-	/** Called holding the lock. */
-	private void updateCount() {
-		this.pendingCount.set(this.pending.size() + this.inFlight.size() + (this.overflowed ? 1 : 0));
-	}
-
-	/** Called holding the lock. */
-	private void scheduleReplay() {
-		if (!this.replayScheduled && !this.stopped) {
-			this.replayScheduled = true;
-			this.scheduler.schedule(this::replay, REPLAY_INTERVAL);
-		}
-	}
-
-	/**
-	 * Replay what waits, merged, on the scheduler's thread; on an outage, put it back and try again
-	 * after the interval. Invalidations queued during a replay are sent by the next round.
-	 */
-	void replay() {
-		synchronized (this.lock) {
-			this.replayScheduled = false;
-		}
-		if (!this.replaying.tryLock()) {
-			return;
-		}
-		try {
-			while (replayRound()) {
-				this.replays.increment();
-			}
-		}
-		finally {
-			this.replaying.unlock();
-		}
-	}
-
-	/** One round: returns whether it sent something, {@code false} when nothing waits or it failed. */
-	private boolean replayRound() {
-		PendingInvalidations batch;
-		boolean clear;
-		CacheScope cachesToClear;
-		synchronized (this.lock) {
-			if (this.pending.isEmpty() && !this.overflowed) {
-				this.waiting = false;
-				// Redis answered the last round: close the circuit at once rather than after the cool-down
-				this.circuit.close();
-				return false;
-			}
-			batch = this.pending;
-			this.pending = new PendingInvalidations();
-			this.inFlight = batch;
-			clear = this.overflowed;
-			cachesToClear = this.overflowedCaches;
-		}
-		Replayer replayer = this.replayer;
-		try {
-			if (clear && replayer != null) {
-				replayer.clear(cachesToClear);
-				logger.warn("Cleared " + cachesToClear + " after Redis returned: more than " + this.pendingLimit
-						+ " invalidations were queued while it was unreachable");
-				synchronized (this.lock) {
-					this.overflowed = false;
-					this.overflowedCaches = CacheScope.of(Set.of());
-				}
-			}
-			if (!batch.isEmpty() && replayer != null) {
-				try {
-					replayer.replay(batch);
-				}
-				catch (DataAccessException ex) {
-					if (!isRefusal(ex)) {
-						throw ex;
-					}
-					clearRefused(replayer, batch, ex);
-				}
-			}
-			succeeded();
-			synchronized (this.lock) {
-				this.inFlight = new PendingInvalidations();
-				updateCount();
-			}
-			batch.replayed().complete(null);
-			return true;
-		}
-		catch (DataAccessException ex) {
-			failed("replay", CacheScope.EVERY_CACHE_LABEL, ex);
-			synchronized (this.lock) {
-				// put it back, with what was queued meanwhile, and try again after the interval
-				batch.addAll(this.pending, this.nanoTime.getAsLong() - this.waitUntil < 0);
-				this.pending = batch;
-				this.inFlight = new PendingInvalidations();
-				updateCount();
-				scheduleReplay();
-			}
-			return false;
-		}
-	}
-
-	/**
-	 * Queued invalidations that Redis refuses (a key of the wrong type in their way, say) would block
-	 * the queue for good: the caches they concern are cleared instead, as on overflow, or, if that is
-	 * refused too, they are dropped. Either way it is logged as an error.
-	 */
-	private void clearRefused(Replayer replayer, PendingInvalidations refused, DataAccessException ex) {
-		CacheScope caches = refused.caches();
-		String named = caches.toString();
-		try {
-			replayer.clear(caches);
-			logger.error("Redis refused queued invalidations (" + ex.getMessage() + "); cleared " + named + " instead");
-		}
-		catch (DataAccessException clearFailure) {
-			if (!isRefusal(clearFailure)) {
-				throw clearFailure;
-			}
-			logger.error("Redis refused queued invalidations (" + ex.getMessage() + ") and clearing " + named + " ("
-					+ clearFailure.getMessage() + "); dropped them: the entries they concerned stay until they expire");
-		}
+		return this.queue.replays();
 	}
 
 	/**
@@ -422,10 +205,15 @@ final class RedisOutageGuard {
 	 * @return how many tags, keys and caches were still waiting to be invalidated, now dropped
 	 */
 	int stop() {
-		synchronized (this.lock) {
-			this.stopped = true;
-			return this.pending.size() + this.inFlight.size() + (this.overflowed ? 1 : 0);
-		}
+		return this.queue.stop();
+	}
+
+	/**
+	 * The fast path is two volatile reads. Nothing goes to Redis while invalidations wait (the
+	 * replay thread sends them); with the circuit open, one call probes after the cool-down.
+	 */
+	private boolean admit() {
+		return this.queue.isEmpty() && this.circuit.allows();
 	}
 
 	private void succeeded() {
