@@ -490,12 +490,22 @@ public final class TagCacheInterceptor implements MethodInterceptor, BeanFactory
 			}
 			// This advice runs outside the method's transaction: values of the rows it changes may be loaded
 			// and stored again while it runs, so its tags are invalidated again once it completed.
+			Object result;
 			try {
-				return call.proceed();
+				result = call.proceed();
 			}
-			finally {
-				invalidateTags(call, operation, null);
+			catch (Throwable ex) {
+				// the method's own failure is what the caller sees; a failing second invalidation rides along
+				try {
+					invalidateTags(call, operation, null);
+				}
+				catch (RuntimeException invalidationFailure) {
+					ex.addSuppressed(invalidationFailure);
+				}
+				throw ex;
 			}
+			invalidateTags(call, operation, null);
+			return result;
 		}
 		Object result = call.proceed();
 		ResultKind kind = operation.resultKind();
