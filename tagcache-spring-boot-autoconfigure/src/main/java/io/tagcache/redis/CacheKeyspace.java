@@ -2,15 +2,20 @@ package io.tagcache.redis;
 
 import java.nio.charset.StandardCharsets;
 
+import org.jspecify.annotations.Nullable;
+
 /**
- * The Redis key names of one cache (or one shard of a cache). Every key starts with the key prefix
- * and holds the cache name as its hash tag ({@code <prefix>:{<cache>}:...}), so that all keys of a
+ * One cache slot: a cache, or one shard of a cache spread over several hash slots, and the Redis
+ * key names of its entries, tag indexes and fence state. Every key starts with the key prefix and
+ * holds the cache name as its hash tag ({@code <prefix>:{<cache>}:...}), so that all keys of a
  * shard share one hash slot and every script runs on one cluster node. The layout is described in
  * {@code lib.lua}.
  */
-final class CacheKeyspace {
+public final class CacheKeyspace {
 
 	private final String cacheName;
+
+	private final int shard;
 
 	private final String base;
 
@@ -32,6 +37,7 @@ final class CacheKeyspace {
 	 */
 	CacheKeyspace(String keyPrefix, String cacheName, int shard) {
 		this.cacheName = cacheName;
+		this.shard = shard;
 		this.base = keyPrefix + ":{" + cacheName + ((shard != 0) ? "#" + shard : "") + "}:";
 		this.baseBytes = bytes(this.base);
 		this.generationKey = bytes(this.base + "gen");
@@ -39,62 +45,74 @@ final class CacheKeyspace {
 		this.detachedKey = bytes(this.base + "detached");
 	}
 
-	String cacheName() {
+	/**
+	 * The name of the cache.
+	 * @return the name
+	 */
+	public String cacheName() {
 		return this.cacheName;
 	}
 
+	/**
+	 * The shard of the cache this slot holds, {@code 0} for a cache in one slot.
+	 * @return the shard
+	 */
+	public int shard() {
+		return this.shard;
+	}
+
 	/** The common start of every key of the cache, passed to scripts to derive the keys. */
-	String base() {
+	public String base() {
 		return this.base;
 	}
 
 	/** {@link #base()} in UTF-8, as the scripts receive it. */
-	byte[] baseBytes() {
+	public byte[] baseBytes() {
 		return this.baseBytes;
 	}
 
-	byte[] entryKey(String key) {
+	public byte[] entryKey(String key) {
 		return bytes(this.base + "e:" + key);
 	}
 
-	byte[] indexKey(String tag) {
+	public byte[] indexKey(String tag) {
 		return bytes(this.base + "t:" + tag);
 	}
 
-	byte[] generationKey() {
+	public byte[] generationKey() {
 		return this.generationKey;
 	}
 
-	byte[] fenceKey() {
+	public byte[] fenceKey() {
 		return this.fenceKey;
 	}
 
-	byte[] detachedKey() {
+	public byte[] detachedKey() {
 		return this.detachedKey;
 	}
 
 	/** The marker of a put with many tags of the key in flight (see {@code pending_put_key} in {@code lib.lua}). */
-	byte[] pendingPutKey(String key) {
+	public byte[] pendingPutKey(String key) {
 		return bytes(this.base + "p:" + key);
 	}
 
 	/** A {@code SCAN MATCH} pattern for the cache's entry keys, glob characters escaped. */
-	String entryPattern() {
+	public String entryPattern() {
 		return escapeGlob(this.base) + "e:*";
 	}
 
 	/** A {@code SCAN MATCH} pattern for the cache's tag indexes. */
-	String indexPattern() {
+	public String indexPattern() {
 		return escapeGlob(this.base) + "t:*";
 	}
 
 	/** A {@code SCAN MATCH} pattern for every key of the cache. */
-	String keyPattern() {
+	public String keyPattern() {
 		return escapeGlob(this.base) + "*";
 	}
 
 	/** The key part of an entry key. */
-	String keyOfEntry(String entryKey) {
+	public String keyOfEntry(String entryKey) {
 		return entryKey.substring(this.base.length() + 2);
 	}
 
@@ -112,6 +130,21 @@ final class CacheKeyspace {
 
 	static byte[] bytes(String value) {
 		return value.getBytes(StandardCharsets.UTF_8);
+	}
+
+	@Override
+	public boolean equals(@Nullable Object other) {
+		return this == other || (other instanceof CacheKeyspace keyspace && this.base.equals(keyspace.base));
+	}
+
+	@Override
+	public int hashCode() {
+		return this.base.hashCode();
+	}
+
+	@Override
+	public String toString() {
+		return this.base;
 	}
 
 }

@@ -538,7 +538,7 @@ public final class RedisTaggedCache implements TaggedCache {
 	}
 
 	private void register() {
-		registered(this.writer.registry().register(this.manager.getKeyPrefix(), this.name, this.keyspaces.size()));
+		registered(this.writer.register(this.manager.getKeyPrefix(), this.name, this.keyspaces.size()));
 	}
 
 	private CompletableFuture<Integer> ensureRegisteredAsync() {
@@ -546,7 +546,7 @@ public final class RedisTaggedCache implements TaggedCache {
 	}
 
 	private CompletableFuture<Integer> registerAsync() {
-		return this.writer.registry().registerAsync(this.manager.getKeyPrefix(), this.name, this.keyspaces.size())
+		return this.writer.registerAsync(this.manager.getKeyPrefix(), this.name, this.keyspaces.size())
 			.thenApply(previous -> {
 				registered(previous);
 				return previous;
@@ -618,7 +618,7 @@ public final class RedisTaggedCache implements TaggedCache {
 	 * @return the number of entries
 	 */
 	public long countEntries() {
-		return this.keyspaces.stream().mapToLong(keyspace -> this.writer.count(keyspace.entryPattern())).sum();
+		return this.keyspaces.stream().mapToLong(keyspace -> this.writer.countEntries(keyspace)).sum();
 	}
 
 	/**
@@ -626,7 +626,7 @@ public final class RedisTaggedCache implements TaggedCache {
 	 * @return the number of tags with at least one entry
 	 */
 	public long countTags() {
-		return this.keyspaces.stream().mapToLong(keyspace -> this.writer.count(keyspace.indexPattern())).sum();
+		return this.keyspaces.stream().mapToLong(keyspace -> this.writer.countTags(keyspace)).sum();
 	}
 
 	/**

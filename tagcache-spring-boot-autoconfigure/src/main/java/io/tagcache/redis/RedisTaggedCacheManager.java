@@ -94,8 +94,7 @@ public final class RedisTaggedCacheManager implements TaggedCacheManager, SmartI
 		this.createOnMissingCache = builder.createOnMissingCache;
 		this.transactionHold = builder.transactionHold;
 		this.operationListeners.addAll(builder.operationListeners);
-		this.writer = new RedisTaggedCacheWriter(builder.connectionFactory, builder.fenceRetention,
-				builder.inlineInvalidationLimit, builder.drainBudget, this::notifyOperation);
+		this.writer = builder.writer(this::notifyOperation);
 		this.maintenance = new ScheduledThreadPoolExecutor(1, runnable -> {
 			Thread thread = new Thread(runnable, "tagcache-" + builder.keyPrefix + "-maintenance");
 			thread.setDaemon(true);
@@ -131,7 +130,23 @@ public final class RedisTaggedCacheManager implements TaggedCacheManager, SmartI
 	 * @return a builder
 	 */
 	public static Builder builder(LettuceConnectionFactory connectionFactory) {
-		return new Builder(connectionFactory);
+		Assert.notNull(connectionFactory, "Connection factory must not be null");
+		return new Builder(connectionFactory, null);
+	}
+
+	/**
+	 * Start building a manager on a writer of its own: one that records or fakes what Redis does, to
+	 * test code that uses caches without Redis. The writer has its own settings: the builder's
+	 * {@link Builder#fenceRetention}, {@link Builder#inlineInvalidationLimit} and
+	 * {@link Builder#drainBudget} configure the writer it creates from a connection factory, and
+	 * {@link Builder#build()} refuses them here; operation listeners hear only what the writer
+	 * reports itself.
+	 * @param writer the writer
+	 * @return a builder
+	 */
+	public static Builder builder(RedisTaggedCacheWriter writer) {
+		Assert.notNull(writer, "Writer must not be null");
+		return new Builder(null, writer);
 	}
 
 	@Override
@@ -248,7 +263,7 @@ public final class RedisTaggedCacheManager implements TaggedCacheManager, SmartI
 	private Map<String, List<CacheKeyspace>> keyspacesByCache() {
 		Map<String, List<CacheKeyspace>> keyspaces = new TreeMap<>();
 		this.caches.values().forEach(cache -> keyspaces.put(cache.getName(), cache.keyspaces()));
-		this.writer.registry().registeredCaches(this.keyPrefix)
+		this.writer.registeredCaches(this.keyPrefix)
 			.forEach((name, shards) -> keyspaces.merge(name, shards(name, shards), (own, registered) -> (own
 				.size() >= registered.size()) ? own : registered));
 		return keyspaces;
@@ -263,7 +278,7 @@ public final class RedisTaggedCacheManager implements TaggedCacheManager, SmartI
 	 * another instance registered for it.
 	 */
 	List<CacheKeyspace> invalidationKeyspaces(RedisTaggedCache cache) {
-		Integer registered = this.writer.registry().registeredCaches(this.keyPrefix).get(cache.getName());
+		Integer registered = this.writer.registeredCaches(this.keyPrefix).get(cache.getName());
 		return (registered == null || registered <= cache.keyspaces().size()) ? cache.keyspaces()
 				: shards(cache.getName(), registered);
 	}
@@ -395,7 +410,7 @@ public final class RedisTaggedCacheManager implements TaggedCacheManager, SmartI
 	 * @return completes when every node has every script, or fails when Redis could not be reached
 	 */
 	public CompletableFuture<Void> loadScripts() {
-		return this.writer.loadScripts();
+		return this.writer.prepare();
 	}
 
 	/**
@@ -426,7 +441,7 @@ public final class RedisTaggedCacheManager implements TaggedCacheManager, SmartI
 	 * @throws org.springframework.dao.DataAccessException when Redis does not answer
 	 */
 	public long countEntries(String cacheName) {
-		return keyspacesOf(cacheName).stream().mapToLong(keyspace -> this.writer.count(keyspace.entryPattern())).sum();
+		return keyspacesOf(cacheName).stream().mapToLong(keyspace -> this.writer.countEntries(keyspace)).sum();
 	}
 
 	/**
@@ -437,7 +452,7 @@ public final class RedisTaggedCacheManager implements TaggedCacheManager, SmartI
 	 * @throws org.springframework.dao.DataAccessException when Redis does not answer
 	 */
 	public long countTags(String cacheName) {
-		return keyspacesOf(cacheName).stream().mapToLong(keyspace -> this.writer.count(keyspace.indexPattern())).sum();
+		return keyspacesOf(cacheName).stream().mapToLong(keyspace -> this.writer.countTags(keyspace)).sum();
 	}
 
 	/**
@@ -507,7 +522,7 @@ public final class RedisTaggedCacheManager implements TaggedCacheManager, SmartI
 					: keyspacesByCache().getOrDefault(scope, List.of(new CacheKeyspace(this.keyPrefix, scope)));
 			List<String> all = List.copyOf(tags);
 			for (int i = 0; i < all.size(); i += REPLAY_TAG_CHUNK) {
-				this.writer.invalidate(keyspaces, all.subList(i, Math.min(all.size(), i + REPLAY_TAG_CHUNK)));
+				this.writer.invalidate(keyspaces, all.subList(i, Math.min(all.size(), i + REPLAY_TAG_CHUNK)), Duration.ZERO);
 			}
 		});
 	}
@@ -574,7 +589,13 @@ public final class RedisTaggedCacheManager implements TaggedCacheManager, SmartI
 	/** Builds a {@link RedisTaggedCacheManager}. */
 	public static final class Builder {
 
-		private final LettuceConnectionFactory connectionFactory;
+		private final @Nullable LettuceConnectionFactory connectionFactory;
+
+		/** The writer of one's own, {@code null} when the builder creates one from {@link #connectionFactory}. */
+		private final @Nullable RedisTaggedCacheWriter writer;
+
+		/** The settings of the writer the builder creates that were set, refused with a writer of one's own. */
+		private final Set<String> writerSettings = new LinkedHashSet<>();
 
 		private String keyPrefix = "tagcache";
 
@@ -610,9 +631,9 @@ public final class RedisTaggedCacheManager implements TaggedCacheManager, SmartI
 
 		private final List<Consumer<? super RedisTaggedCache>> cacheCreationListeners = new ArrayList<>();
 
-		private Builder(LettuceConnectionFactory connectionFactory) {
-			Assert.notNull(connectionFactory, "Connection factory must not be null");
+		private Builder(@Nullable LettuceConnectionFactory connectionFactory, @Nullable RedisTaggedCacheWriter writer) {
 			this.connectionFactory = connectionFactory;
+			this.writer = writer;
 		}
 
 		/**
@@ -713,6 +734,7 @@ public final class RedisTaggedCacheManager implements TaggedCacheManager, SmartI
 			Assert.isTrue(fenceRetention != null && !fenceRetention.isNegative() && !fenceRetention.isZero(),
 					() -> "Fence retention must be positive, was " + fenceRetention);
 			this.fenceRetention = fenceRetention;
+			this.writerSettings.add("fenceRetention");
 			return this;
 		}
 
@@ -727,6 +749,7 @@ public final class RedisTaggedCacheManager implements TaggedCacheManager, SmartI
 		public Builder inlineInvalidationLimit(int limit) {
 			Assert.isTrue(limit > 0, () -> "Inline invalidation limit must be positive, was " + limit);
 			this.inlineInvalidationLimit = limit;
+			this.writerSettings.add("inlineInvalidationLimit");
 			return this;
 		}
 
@@ -742,6 +765,7 @@ public final class RedisTaggedCacheManager implements TaggedCacheManager, SmartI
 			Assert.notNull(budget, "Drain budget must not be null");
 			Assert.isTrue(budget.toNanos() >= 1000, () -> "Drain budget must be at least 1us, was " + budget);
 			this.drainBudget = budget;
+			this.writerSettings.add("drainBudget");
 			return this;
 		}
 
@@ -837,8 +861,27 @@ public final class RedisTaggedCacheManager implements TaggedCacheManager, SmartI
 			return this;
 		}
 
-		/** Build the manager. */
+		private RedisTaggedCacheWriter writer(RedisOperationListener listener) {
+			if (this.writer != null) {
+				return this.writer;
+			}
+			Assert.state(this.connectionFactory != null, "A connection factory or a writer is needed");
+			return new DefaultRedisTaggedCacheWriter(this.connectionFactory, this.fenceRetention,
+					this.inlineInvalidationLimit, this.drainBudget, listener);
+		}
+
+		/**
+		 * Build the manager.
+		 * @return the manager
+		 * @throws IllegalStateException when settings of the writer the builder creates were set on a
+		 * builder given a writer of its own
+		 */
 		public RedisTaggedCacheManager build() {
+			if (this.writer != null && !this.writerSettings.isEmpty()) {
+				throw new IllegalStateException("The builder was given a writer of its own, which has its own "
+						+ "settings; " + String.join(", ", this.writerSettings) + " configure the writer the builder "
+						+ "creates from a connection factory");
+			}
 			return new RedisTaggedCacheManager(this);
 		}
 

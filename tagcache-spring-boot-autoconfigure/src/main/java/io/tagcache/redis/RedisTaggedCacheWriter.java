@@ -1,577 +1,272 @@
 package io.tagcache.redis;
 
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
-import java.util.UUID;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.function.Consumer;
-import java.util.function.Function;
 
-import io.lettuce.core.Range;
-import io.lettuce.core.ScriptOutputType;
-import io.lettuce.core.cluster.api.async.RedisAdvancedClusterAsyncCommands;
-import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import org.jspecify.annotations.Nullable;
 
-import org.springframework.dao.DataAccessException;
-import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
-
 /**
- * Byte-level access to Redis for tagged caches; the only class that talks to Redis and the owner
- * of the Lua scripts.
+ * Byte-level storage of tagged caches: what {@link RedisTaggedCache} asks of Redis, and nothing
+ * else. The cache decides what to store (serialization, refusals, single flight, counting, what to
+ * do when Redis fails); the writer stores it and keeps each cache slot's entries, tag indexes and
+ * fence consistent. Like spring-data-redis's {@code RedisCacheWriter}, it is the seam between the
+ * two: {@link RedisTaggedCacheManager#builder(RedisTaggedCacheWriter)} takes one, so that a cache
+ * can run on a writer that records or fakes what Redis does.
  *
- * <p>Design: a hit is one plain {@code GET} of the entry string (a header line with the type hint
- * and tags, then the value; see {@link StoredEntry}), no script, so it costs Redis what any cache
- * read costs. Everything that must stay consistent runs as one script on the cache's hash slot: a
- * put writes the value, its tag list and every tag-index record, and checks the fence (a put with
- * many tags writes its records in chunks first, and its last script checks they are all there
- * before it writes the entry); an invalidation removes entries, their index records and the tag
- * index, and raises the fence.
- * Scripts run with {@code EVALSHA}; Lettuce does not recover from {@code NOSCRIPT} (after a
- * restart or {@code SCRIPT FLUSH}), so each call falls back once to {@code EVAL} with the source,
- * routed by the same key to the node that answered, which also caches the script there again.
- *
- * <p>Its parts, each a class of its own: {@link RedisCommandRunner} runs the commands on one
- * connection (timeouts, {@code NOSCRIPT}, the listener), {@link RedisErrors} turns failures into
- * Spring {@link DataAccessException}s ({@link RedisTaggedCache} decides which to absorb),
- * {@link StoredEntry} is the entry's encoding, {@link CacheRegistry} the registry of a prefix, and
- * {@code PROTOCOL.md} beside the scripts what Java and Lua agree on. Scripts for several caches are
- * issued before any reply is awaited, so a cross-cache invalidation costs one round trip, not one
- * per cache.
+ * <p>The contract every implementation keeps (the one on Redis keeps it with one Lua script per
+ * step, see {@code PROTOCOL.md} beside the scripts):
+ * <ul>
+ * <li>An entry and its tag-index records are written and removed together; no entry exists that an
+ * invalidation of one of its tags does not reach.</li>
+ * <li>Every cache slot ({@link CacheKeyspace}) has a generation that only grows. Invalidating a tag,
+ * evicting a key and clearing the slot raise it and record it as the fence of the tag, the key or
+ * the whole slot ({@code *}); a {@linkplain PutMode#fenced(long) fenced} put whose fence is below any
+ * of those records of its tags, its key or the slot is refused.</li>
+ * <li>A slot whose fence state was lost is refused every fenced put until a new generation is read:
+ * {@link #initFence} creates it above everything handed out before.</li>
+ * </ul>
+ * Failures are thrown as Spring {@code DataAccessException}s (or complete the futures with them);
+ * the cache absorbs them.
  */
-final class RedisTaggedCacheWriter {
-
-	private static final byte[] EMPTY = new byte[0];
-
-	private static final byte[] ONE = CacheKeyspace.bytes("1");
+public interface RedisTaggedCacheWriter {
 
 	/**
-	 * Most tags a put writes in one script; a put with more is split (see {@link #chunkedPutAsync}). A
-	 * tag costs a put about four Redis calls, about 10 us on 2 loaded cores (BENCHMARKS.md, "Puts with
-	 * many tags"), so a chunk holds Redis for about 1-2 ms, near the bound every script stays in.
+	 * Read an entry: on Redis, one {@code GET}, no script.
+	 * @param keyspace the cache slot
+	 * @param key the key within the cache
+	 * @return the entry, or {@code null} when there is none
 	 */
-	static final int TAGS_PER_SCRIPT = 128;
+	@Nullable StoredEntry read(CacheKeyspace keyspace, String key);
 
-	/** How often a put with many tags is sent again when records went missing before its last step. */
-	static final int CHUNKED_PUT_ATTEMPTS = 3;
+	/**
+	 * Read an entry without blocking; see {@link #read}.
+	 * @param keyspace the cache slot
+	 * @param key the key within the cache
+	 * @return the entry, completing with {@code null} when there is none
+	 */
+	CompletableFuture<@Nullable StoredEntry> readAsync(CacheKeyspace keyspace, String key);
 
-	/** Most entries one drain call removes, whatever its time budget. */
-	private static final int DRAIN_CHUNK_LIMIT = 2000;
+	/**
+	 * Read the slot's generation.
+	 * @param keyspace the cache slot
+	 * @return the generation, {@code 0} when the slot's fence state does not exist (never used, or
+	 * lost): call {@link #initFence} then
+	 */
+	long readGeneration(CacheKeyspace keyspace);
 
-	private final RedisCommandRunner redis;
+	/**
+	 * Read the slot's generation without blocking; see {@link #readGeneration}.
+	 * @param keyspace the cache slot
+	 * @return the generation, {@code 0} when the slot's fence state does not exist
+	 */
+	CompletableFuture<Long> readGenerationAsync(CacheKeyspace keyspace);
 
-	private final CacheRegistry registry;
+	/**
+	 * Create the slot's fence state when it is missing, with a generation above every generation
+	 * handed out before, which is also the fence of the whole slot; return the generation.
+	 * @param keyspace the cache slot
+	 * @return the slot's generation
+	 */
+	long initFence(CacheKeyspace keyspace);
 
-	private final Duration fenceRetention;
+	/**
+	 * {@link #initFence} without blocking.
+	 * @param keyspace the cache slot
+	 * @return the slot's generation
+	 */
+	CompletableFuture<Long> initFenceAsync(CacheKeyspace keyspace);
 
-	private final int inlineInvalidationLimit;
+	/**
+	 * Write an entry and its tag-index records together, replacing the key's previous entry and its
+	 * records; checked against the fence first when the mode carries one.
+	 * @param keyspace the cache slot
+	 * @param key the key within the cache
+	 * @param value the serialized value, empty for {@code null}
+	 * @param typeHint the value's type hint, {@code ""} for {@code null}
+	 * @param timeToLive the entry's time to live, {@link Duration#ZERO} for none
+	 * @param tags the entry's tags, valid per {@code TagRules}
+	 * @param mode fenced, absent-only, or neither
+	 * @return what the put did
+	 */
+	PutResult put(CacheKeyspace keyspace, String key, byte[] value, String typeHint, Duration timeToLive,
+			Collection<String> tags, PutMode mode);
 
-	private final long drainBudgetMicros;
+	/**
+	 * {@link #put} without blocking.
+	 * @param keyspace the cache slot
+	 * @param key the key within the cache
+	 * @param value the serialized value, empty for {@code null}
+	 * @param typeHint the value's type hint, {@code ""} for {@code null}
+	 * @param timeToLive the entry's time to live, {@link Duration#ZERO} for none
+	 * @param tags the entry's tags
+	 * @param mode fenced, absent-only, or neither
+	 * @return what the put did
+	 */
+	CompletableFuture<PutResult> putAsync(CacheKeyspace keyspace, String key, byte[] value, String typeHint,
+			Duration timeToLive, Collection<String> tags, PutMode mode);
 
+	/**
+	 * Remove an entry with its records, and fence its key.
+	 * @param keyspace the cache slot
+	 * @param key the key within the cache
+	 * @return whether an entry was removed
+	 */
+	boolean evict(CacheKeyspace keyspace, String key);
 
-	/** Test seam: runs after the chunks of a put with many tags were sent, before its last step. */
-	private volatile Runnable beforePutCheck = () -> {
-	};
+	/**
+	 * Remove entries and fence their keys, each in its own slot (a replay of queued evictions).
+	 * @param keyspaces the slot of each key
+	 * @param keys the keys, in the order of {@code keyspaces}
+	 */
+	void evictAll(List<CacheKeyspace> keyspaces, List<String> keys);
 
-	RedisTaggedCacheWriter(LettuceConnectionFactory connectionFactory, Duration fenceRetention,
-			int inlineInvalidationLimit, Duration drainBudget, RedisOperationListener listener) {
-		this.redis = new RedisCommandRunner(connectionFactory, listener);
-		this.registry = new CacheRegistry(this.redis);
-		this.fenceRetention = fenceRetention;
-		this.inlineInvalidationLimit = inlineInvalidationLimit;
-		this.drainBudgetMicros = Math.max(1, drainBudget.toNanos() / 1000);
-	}
+	/**
+	 * Invalidate tags in each slot: remove every entry that carries one of them with its records, and
+	 * fence the tags. With a hold, the fence records are raised {@code hold} ahead, so that no write
+	 * carrying one of the tags is stored until an invalidation of them without hold, or until the
+	 * hold ends (an invalidation inside a transaction holds its tags until the transaction completes).
+	 * @param keyspaces the slots, typically every slot of every cache of a key prefix
+	 * @param tags the tags
+	 * @param hold how long the tags stay held, {@link Duration#ZERO} for none
+	 * @return the number of entries removed in each slot, in the order of {@code keyspaces}
+	 */
+	long[] invalidate(List<CacheKeyspace> keyspaces, Collection<String> tags, Duration hold);
 
-	/** The registry of the caches of a key prefix. */
-	CacheRegistry registry() {
-		return this.registry;
-	}
+	/**
+	 * Fence the whole slot, then remove every entry of it with its records.
+	 * @param keyspace the cache slot
+	 * @return the number of entries removed
+	 */
+	long clear(CacheKeyspace keyspace);
 
-	/** Read an entry: one {@code GET}, no script. */
-	@Nullable StoredEntry read(CacheKeyspace keyspace, String key) {
-		return execute("get", commands -> readAsync(commands, keyspace, key));
-	}
+	/**
+	 * Count the slot's entries; a diagnostic that may walk the whole keyspace.
+	 * @param keyspace the cache slot
+	 * @return the number of entries
+	 */
+	long countEntries(CacheKeyspace keyspace);
 
-	/** Read an entry without blocking. */
-	CompletableFuture<@Nullable StoredEntry> readAsync(CacheKeyspace keyspace, String key) {
-		return executeAsync("get", commands -> readAsync(commands, keyspace, key));
-	}
+	/**
+	 * Count the slot's tags that have at least one entry; a diagnostic that may walk the keyspace.
+	 * @param keyspace the cache slot
+	 * @return the number of tags
+	 */
+	long countTags(CacheKeyspace keyspace);
 
-	private CompletableFuture<@Nullable StoredEntry> readAsync(RedisClusterAsyncCommands<byte[], byte[]> commands,
-			CacheKeyspace keyspace, String key) {
-		return commands.get(keyspace.entryKey(key))
-			.toCompletableFuture()
-			.thenApply(stored -> (stored != null) ? StoredEntry.decode(stored) : null);
-	}
+	/**
+	 * Count the live (not expired) entries of the slot that carry the tag.
+	 * @param keyspace the cache slot
+	 * @param tag the tag
+	 * @return the number of entries
+	 */
+	long countTagged(CacheKeyspace keyspace, String tag);
 
-	/** Read the cache's generation, {@code 0} when it was never invalidated. */
-	long readGeneration(CacheKeyspace keyspace) {
-		return execute("fence", commands -> commands.get(keyspace.generationKey())
-			.toCompletableFuture()
-			.thenApply(RedisTaggedCacheWriter::toGeneration));
+	/**
+	 * Record a cache and its number of shards in the registry of its key prefix, so that
+	 * invalidations by every instance reach it; the registry keeps the largest number of shards
+	 * registered.
+	 * @param keyPrefix the key prefix
+	 * @param cacheName the cache's name
+	 * @param shards its number of shards
+	 * @return the number of shards registered before, {@code 0} when the cache was not registered
+	 */
+	int register(String keyPrefix, String cacheName, int shards);
+
+	/**
+	 * {@link #register} without blocking.
+	 * @param keyPrefix the key prefix
+	 * @param cacheName the cache's name
+	 * @param shards its number of shards
+	 * @return the number of shards registered before
+	 */
+	CompletableFuture<Integer> registerAsync(String keyPrefix, String cacheName, int shards);
+
+	/**
+	 * Every cache registered with the key prefix and its number of shards; a registry that was lost
+	 * is rebuilt from the slots in use first.
+	 * @param keyPrefix the key prefix
+	 * @return the caches by name
+	 */
+	Map<String, Integer> registeredCaches(String keyPrefix);
+
+	/**
+	 * Finish the removals of large invalidations that an instance began and never finished (it
+	 * stopped): those begun longer ago than {@code age}.
+	 * @param keyspaces the slots to look in
+	 * @param age how old an unfinished removal must be to count as abandoned
+	 * @return the number of entries removed
+	 */
+	long finishAbandonedDrains(List<CacheKeyspace> keyspaces, Duration age);
+
+	/**
+	 * Prepare the store so that the first writes do not pay for it (on Redis, load the scripts on
+	 * every node).
+	 * @return completes when prepared
+	 */
+	default CompletableFuture<Void> prepare() {
+		return CompletableFuture.completedFuture(null);
 	}
 
 	/**
-	 * What a put did: written, refused by the fence, or (absent-only puts) found an existing entry.
-	 * {@code fenceCreated} tells that the slot's fence state was missing (lost with the slot's data, or
-	 * never created) and was created by this put: the cache registers itself again.
+	 * The eviction policy of every node, so that a policy that may evict a tag index before its
+	 * entries is reported at start-up.
+	 * @return the policies, one per node answering ({@code maxmemory-policy} on Redis)
 	 */
-	record PutResult(boolean written, @Nullable StoredEntry existing, boolean fenceCreated) {
-
+	default CompletableFuture<List<String>> evictionPolicies() {
+		return CompletableFuture.completedFuture(List.of());
 	}
 
-	/** How a put treats existing entries and concurrent invalidations. */
+	/**
+	 * Check that the store answers, for health checks.
+	 * @return the store's answer ({@code PONG} on Redis)
+	 */
+	default String ping() {
+		return "PONG";
+	}
+
+	/**
+	 * Release what the writer holds (its own connection, if any) when the manager stops.
+	 */
+	default void close() {
+	}
+
+	/**
+	 * How a put treats concurrent invalidations and existing entries.
+	 * @param fence the fence read before the value's data was read, or {@code null} for an
+	 * unfenced put
+	 * @param onlyIfAbsent whether to write only when the key has no entry
+	 */
 	record PutMode(@Nullable Long fence, boolean onlyIfAbsent) {
 
-		static final PutMode ALWAYS = new PutMode(null, false);
+		/** Write whatever was invalidated, replacing any entry. */
+		public static final PutMode ALWAYS = new PutMode(null, false);
 
-		static final PutMode IF_ABSENT = new PutMode(null, true);
+		/** Write only when the key has no entry. */
+		public static final PutMode IF_ABSENT = new PutMode(null, true);
 
-		static PutMode fenced(long fence) {
+		/**
+		 * Write unless the key, one of the tags or the whole slot was invalidated after the fence.
+		 * @param fence the slot's generation read before the value's data was read
+		 * @return the mode
+		 */
+		public static PutMode fenced(long fence) {
 			return new PutMode(fence, false);
 		}
 
 	}
 
 	/**
-	 * Write an entry with its tags in one script: the value, its tag list and every index record
-	 * together, after the fence check when the mode carries a fence.
+	 * What a put did.
+	 * @param written whether the entry was written
+	 * @param existing the entry found by an absent-only put that wrote nothing
+	 * @param fenceCreated whether the slot's fence state was missing (lost, or never created) and
+	 * this put created it: the cache registers itself again
 	 */
-	PutResult put(CacheKeyspace keyspace, String key, byte[] value, String typeHint, Duration timeToLive,
-			Collection<String> tags, PutMode mode) {
-		return execute("put", commands -> putAsync(commands, keyspace, key, value, typeHint, timeToLive, tags, mode));
-	}
+	record PutResult(boolean written, @Nullable StoredEntry existing, boolean fenceCreated) {
 
-	/** Write an entry with its tags without blocking; see {@link #put}. */
-	CompletableFuture<PutResult> putAsync(CacheKeyspace keyspace, String key, byte[] value, String typeHint,
-			Duration timeToLive, Collection<String> tags, PutMode mode) {
-		return executeAsync("put", commands -> putAsync(commands, keyspace, key, value, typeHint, timeToLive, tags, mode));
-	}
-
-	private CompletableFuture<PutResult> putAsync(RedisClusterAsyncCommands<byte[], byte[]> commands,
-			CacheKeyspace keyspace, String key, byte[] value, String typeHint, Duration timeToLive,
-			Collection<String> tags, PutMode mode) {
-		if (tags.size() > TAGS_PER_SCRIPT && !timeToLive.isZero() && !mode.onlyIfAbsent()) {
-			return chunkedPutAsync(commands, keyspace, key, value, typeHint, timeToLive, List.copyOf(tags), mode, 1,
-					false);
-		}
-		byte[][] keys = new byte[3 + tags.size()][];
-		keys[0] = keyspace.entryKey(key);
-		keys[1] = keyspace.fenceKey();
-		keys[2] = keyspace.generationKey();
-		byte[][] args = new byte[6 + tags.size()][];
-		args[0] = keyspace.baseBytes();
-		args[1] = CacheKeyspace.bytes(key);
-		args[2] = StoredEntry.encode(value, typeHint, timeToLive.isZero(), tags);
-		args[3] = ttlMillis(timeToLive);
-		args[4] = fence(mode);
-		args[5] = mode.onlyIfAbsent() ? ONE : EMPTY;
-		int i = 0;
-		for (String tag : tags) {
-			keys[3 + i] = keyspace.indexKey(tag);
-			args[6 + i] = CacheKeyspace.bytes(tag);
-			i++;
-		}
-		return this.<List<Object>>script(commands, TagCacheScript.PUT, ScriptOutputType.MULTI, keys, args)
-			.thenApply(RedisTaggedCacheWriter::toPutResult);
-	}
-
-	/**
-	 * A put with more tags than one script should write: {@code put-records.lua} checks the fence and
-	 * writes the key's index records, {@value #TAGS_PER_SCRIPT} tags per script, then
-	 * {@code put-checked.lua} writes the entry. Every script is sent before any reply is awaited (one
-	 * round trip); Redis runs them in order, other clients' commands in between. Every script's work is
-	 * bounded, whatever the number of tags: the last one does not look at the records again, it checks in
-	 * O(1) that nothing could have removed one or raised a fence since the first chunk. The first chunk
-	 * opens a marker of the put in Redis (this attempt's token, the slot's generation, the expiry every
-	 * record and the entry get), each chunk adds the records it wrote. Everything that raises a fence
-	 * (invalidation, eviction, clear) raises the generation too; the scripts that remove a record of the
-	 * key, or score one earlier, without raising it (another put of the key, which unlinks the tags its
-	 * entry no longer carries; a drain or clear() removing the entry) delete the marker. So the last
-	 * step writes only when the marker is still this attempt's, counts every record and holds the
-	 * current generation. Otherwise nothing was written and the whole put is sent again, up to
-	 * {@value #CHUNKED_PUT_ATTEMPTS} times in all, then refused (counted as a refused put): an
-	 * invalidation of an unrelated tag of the slot also costs a retry, the price of not looking at every
-	 * record (the old last step looked, with one {@code ZINTERSTORE} of every index, about 1.2 us per tag:
-	 * 12 ms at 10,000 tags). A chunk that fails (an error, {@code NOSCRIPT}) leaves the count short, so
-	 * the last step refuses too. Entries without TTL, whose records could never expire if the put were
-	 * refused, and absent-only puts always use {@code put.lua}.
-	 */
-	private CompletableFuture<PutResult> chunkedPutAsync(RedisClusterAsyncCommands<byte[], byte[]> commands,
-			CacheKeyspace keyspace, String key, byte[] value, String typeHint, Duration timeToLive, List<String> tags,
-			PutMode mode, int attempt, boolean fenceCreated) {
-		byte[] keyBytes = CacheKeyspace.bytes(key);
-		byte[] ttl = ttlMillis(timeToLive);
-		byte[] marker = keyspace.pendingPutKey(key);
-		byte[] token = CacheKeyspace.bytes(UUID.randomUUID().toString());
-		List<CompletableFuture<List<Object>>> chunks = new ArrayList<>();
-		for (int from = 0; from < tags.size(); from += TAGS_PER_SCRIPT) {
-			int to = Math.min(from + TAGS_PER_SCRIPT, tags.size());
-			byte[][] keys = new byte[3 + to - from][];
-			keys[0] = marker;
-			keys[1] = keyspace.fenceKey();
-			keys[2] = keyspace.generationKey();
-			byte[][] args = new byte[5 + to - from][];
-			args[0] = keyBytes;
-			args[1] = ttl;
-			args[2] = fence(mode);
-			args[3] = token;
-			args[4] = (from == 0) ? ONE : EMPTY;
-			for (int i = from; i < to; i++) {
-				keys[3 + i - from] = keyspace.indexKey(tags.get(i));
-				args[5 + i - from] = CacheKeyspace.bytes(tags.get(i));
-			}
-			chunks.add(script(commands, TagCacheScript.PUT_RECORDS, ScriptOutputType.MULTI, keys, args));
-		}
-		this.beforePutCheck.run();
-		byte[][] keys = { keyspace.entryKey(key), keyspace.fenceKey(), keyspace.generationKey(), marker };
-		byte[][] args = { keyspace.baseBytes(), keyBytes, StoredEntry.encode(value, typeHint, false, tags), token,
-				number(tags.size()) };
-		CompletableFuture<List<Object>> checked = script(commands, TagCacheScript.PUT_CHECKED, ScriptOutputType.MULTI,
-				keys, args);
-		return checked.thenCompose(reply -> {
-			// A chunk that created the fence state also refused or cut this attempt short: report it all the same.
-			boolean created = fenceCreated || (Long) reply.get(1) == 1L || chunks.stream()
-				.anyMatch(chunk -> chunk.isDone() && !chunk.isCompletedExceptionally() && (Long) chunk.join().get(1) == 1L);
-			boolean incomplete = (Long) reply.get(0) == 3L;
-			if (incomplete && attempt < CHUNKED_PUT_ATTEMPTS) {
-				return chunkedPutAsync(commands, keyspace, key, value, typeHint, timeToLive, tags, mode, attempt + 1,
-						created);
-			}
-			return CompletableFuture.completedFuture(new PutResult((Long) reply.get(0) == 1L, null, created));
-		});
-	}
-
-	/** Test seam: run the action after the chunks of every put with many tags were sent. */
-	void beforePutCheck(Runnable action) {
-		this.beforePutCheck = action;
-	}
-
-	private static byte[] ttlMillis(Duration timeToLive) {
-		return number(timeToLive.isZero() ? 0 : Math.max(1, timeToLive.toMillis()));
-	}
-
-	private static byte[] fence(PutMode mode) {
-		return (mode.fence() != null) ? number(mode.fence()) : EMPTY;
-	}
-
-	private static PutResult toPutResult(List<Object> reply) {
-		long status = (Long) reply.get(0);
-		boolean created = (Long) reply.get(1) == 1L;
-		if (status == 2) {
-			return new PutResult(false, StoredEntry.decode((byte[]) reply.get(2)), created);
-		}
-		return new PutResult(status == 1, null, created);
-	}
-
-	/** Read the cache's generation without blocking; see {@link #readGeneration}. */
-	CompletableFuture<Long> readGenerationAsync(CacheKeyspace keyspace) {
-		return executeAsync("fence", commands -> commands.get(keyspace.generationKey())
-			.toCompletableFuture()
-			.thenApply(RedisTaggedCacheWriter::toGeneration));
-	}
-
-	/**
-	 * Create the fence state of a cache slot when it is missing (the generation was not found: the
-	 * slot was never used, or lost its data) and return the generation; see {@code ensure_fence} in
-	 * {@code lib.lua}.
-	 */
-	long initFence(CacheKeyspace keyspace) {
-		return execute("fence", commands -> initFenceAsync(commands, keyspace));
-	}
-
-	/** {@link #initFence} without blocking. */
-	CompletableFuture<Long> initFenceAsync(CacheKeyspace keyspace) {
-		return executeAsync("fence", commands -> initFenceAsync(commands, keyspace));
-	}
-
-	private CompletableFuture<Long> initFenceAsync(RedisClusterAsyncCommands<byte[], byte[]> commands,
-			CacheKeyspace keyspace) {
-		byte[][] keys = { keyspace.generationKey(), keyspace.fenceKey() };
-		return this.<List<Object>>script(commands, TagCacheScript.INIT_FENCE, ScriptOutputType.MULTI, keys,
-				new byte[0][])
-			.thenApply(reply -> toGeneration((byte[]) reply.get(0)));
-	}
-
-	private static long toGeneration(byte @Nullable [] generation) {
-		return (generation != null) ? Long.parseLong(new String(generation, StandardCharsets.US_ASCII)) : 0;
-	}
-
-	/** Remove an entry and fence its key; returns whether it existed. */
-	boolean evict(CacheKeyspace keyspace, String key) {
-		byte[][] keys = { keyspace.entryKey(key), keyspace.generationKey(), keyspace.fenceKey() };
-		byte[][] args = { keyspace.baseBytes(), CacheKeyspace.bytes(key), retentionMicros() };
-		Long removed = execute("evict", commands -> script(commands, TagCacheScript.EVICT, ScriptOutputType.INTEGER, keys, args));
-		return removed == 1L;
-	}
-
-	/**
-	 * Remove entries and fence their keys, one script per key, all issued before any reply is
-	 * awaited (for a replay of queued evictions).
-	 */
-	void evictAll(List<CacheKeyspace> keyspaces, List<String> keys) {
-		execute("evict", commands -> {
-			List<CompletableFuture<Long>> futures = new ArrayList<>(keys.size());
-			for (int i = 0; i < keys.size(); i++) {
-				CacheKeyspace keyspace = keyspaces.get(i);
-				byte[][] scriptKeys = { keyspace.entryKey(keys.get(i)), keyspace.generationKey(), keyspace.fenceKey() };
-				byte[][] args = { keyspace.baseBytes(), CacheKeyspace.bytes(keys.get(i)), retentionMicros() };
-				futures.add(script(commands, TagCacheScript.EVICT, ScriptOutputType.INTEGER, scriptKeys, args));
-			}
-			return CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new));
-		});
-	}
-
-	/**
-	 * Invalidate tags in each of the caches: one script per cache, all issued before any reply is
-	 * awaited, then every tag index too large to remove inline is drained chunk by chunk, and so is
-	 * any index detached over a minute ago whose drain never finished (its process stopped).
-	 * @return the number of entries removed in each cache, in the order of {@code keyspaces}
-	 */
-	long[] invalidate(List<CacheKeyspace> keyspaces, Collection<String> tags) {
-		return invalidate(keyspaces, tags, Duration.ZERO);
-	}
-
-	/**
-	 * Invalidate tags as {@link #invalidate(List, Collection)} does, and hold them: their fence records
-	 * are raised {@code hold} ahead of the generation, so that no write of them is stored until an
-	 * invalidation of them without hold (or the end of the hold).
-	 */
-	long[] invalidate(List<CacheKeyspace> keyspaces, Collection<String> tags, Duration hold) {
-		if (keyspaces.isEmpty() || tags.isEmpty()) {
-			return new long[keyspaces.size()];
-		}
-		byte[] holdMicros = number(hold.toNanos() / 1000);
-		List<List<Object>> replies = execute("invalidate", commands -> {
-			List<CompletableFuture<List<Object>>> futures = new ArrayList<>(keyspaces.size());
-			for (CacheKeyspace keyspace : keyspaces) {
-				futures.add(invalidateAsync(commands, keyspace, tags, holdMicros));
-			}
-			return CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new))
-				.thenApply(done -> futures.stream().map(CompletableFuture::join).toList());
-		});
-		long[] removed = new long[keyspaces.size()];
-		List<CompletableFuture<Void>> drains = new ArrayList<>();
-		for (int i = 0; i < replies.size(); i++) {
-			List<Object> reply = replies.get(i);
-			removed[i] = (Long) reply.get(0);
-			int ownDrainsEnd = 2 + 2 * ((Long) reply.get(1)).intValue();
-			for (int d = 2; d + 1 < reply.size(); d += 2) {
-				int cache = i;
-				CompletableFuture<Long> drain = drainAsync(keyspaces.get(i), (byte[]) reply.get(d),
-						(byte[]) reply.get(d + 1), 0);
-				// an abandoned drain this call finishes removes entries of an earlier invalidation
-				drains.add((d < ownDrainsEnd) ? drain.thenAccept(count -> addTo(removed, cache, count))
-						: drain.thenAccept(count -> { }));
-			}
-		}
-		if (!drains.isEmpty()) {
-			awaitAll(drains);
-		}
-		return removed;
-	}
-
-	private static void addTo(long[] counts, int index, long count) {
-		synchronized (counts) {
-			counts[index] += count;
-		}
-	}
-
-	private CompletableFuture<List<Object>> invalidateAsync(RedisClusterAsyncCommands<byte[], byte[]> commands,
-			CacheKeyspace keyspace, Collection<String> tags, byte[] holdMicros) {
-		byte[][] keys = new byte[3 + tags.size()][];
-		keys[0] = keyspace.generationKey();
-		keys[1] = keyspace.fenceKey();
-		keys[2] = keyspace.detachedKey();
-		byte[][] args = new byte[4 + tags.size()][];
-		args[0] = keyspace.baseBytes();
-		args[1] = retentionMicros();
-		args[2] = number(this.inlineInvalidationLimit);
-		args[3] = holdMicros;
-		int i = 0;
-		for (String tag : tags) {
-			keys[3 + i] = keyspace.indexKey(tag);
-			args[4 + i] = CacheKeyspace.bytes(tag);
-			i++;
-		}
-		return script(commands, TagCacheScript.INVALIDATE, ScriptOutputType.MULTI, keys, args);
-	}
-
-	/**
-	 * Drain a detached tag index in chunks, each one short script that stops after about the drain
-	 * budget of Redis time, so that Redis serves other clients between the chunks. The chunks of one
-	 * index follow each other; the indexes of different caches and shards drain side by side, on
-	 * their own nodes.
-	 */
-	private CompletableFuture<Long> drainAsync(CacheKeyspace keyspace, byte[] detachedIndex, byte[] tag, long removed) {
-		byte[][] keys = { detachedIndex, keyspace.detachedKey() };
-		byte[][] args = { keyspace.baseBytes(), tag, number(DRAIN_CHUNK_LIMIT),
-				number(this.drainBudgetMicros) };
-		return this.<List<Long>>executeAsync("drain",
-				commands -> script(commands, TagCacheScript.DRAIN, ScriptOutputType.MULTI, keys, args))
-			.thenCompose(reply -> {
-				long total = removed + reply.get(0);
-				return (reply.get(1) > 0) ? drainAsync(keyspace, detachedIndex, tag, total)
-						: CompletableFuture.completedFuture(total);
-			});
-	}
-
-	private static void awaitAll(List<? extends CompletableFuture<?>> futures) {
-		RedisCommandRunner.awaitAll(futures);
-	}
-
-	/**
-	 * Remove every entry of the cache: fence the whole cache first (so no value loaded before the
-	 * clear is stored after it), then remove the entries found by {@code SCAN}, page by page, each
-	 * page with its index records in one script. Entries written after the fence are not touched
-	 * unless the scan meets them, and are then removed with their index records, never apart.
-	 * @return the number of entries removed
-	 */
-	long clear(CacheKeyspace keyspace) {
-		byte[][] fenceKeys = { keyspace.generationKey(), keyspace.fenceKey() };
-		execute("clear", commands -> script(commands, TagCacheScript.FENCE_CACHE, ScriptOutputType.INTEGER, fenceKeys,
-				new byte[][] { retentionMicros() }));
-		long[] removed = new long[1];
-		scan(keyspace.entryPattern(), "clear", page -> {
-			byte[][] args = new byte[1 + page.size()][];
-			args[0] = keyspace.baseBytes();
-			for (int i = 0; i < page.size(); i++) {
-				args[1 + i] = CacheKeyspace.bytes(keyspace.keyOfEntry(new String(page.get(i), StandardCharsets.UTF_8)));
-			}
-			removed[0] += this.<Long>execute("clear", commands -> script(commands, TagCacheScript.REMOVE_ENTRIES,
-					ScriptOutputType.INTEGER, new byte[][] { keyspace.generationKey() }, args));
-		});
-		return removed[0];
-	}
-
-	/** Count the keys matching a pattern with {@code SCAN}, without holding them in memory. */
-	long count(String pattern) {
-		long[] count = new long[1];
-		scan(pattern, "count", page -> count[0] += page.size());
-		return count[0];
-	}
-
-	/** Count the live (not yet expired) entries in a tag's index: {@code ZCOUNT} from now on. */
-	long countTagged(CacheKeyspace keyspace, String tag) {
-		Range<Long> live = Range.from(Range.Boundary.including(System.currentTimeMillis()), Range.Boundary.unbounded());
-		return execute("count", commands -> commands.zcount(keyspace.indexKey(tag), live).toCompletableFuture());
-	}
-
-	/**
-	 * Load every script into the script cache of every node ({@code SCRIPT LOAD}; on a cluster
-	 * Lettuce sends it to every node), so that the first put or invalidation on a fresh Redis does not
-	 * compile its script in the middle of serving. Without it the first {@code EVALSHA} of each
-	 * script falls back to {@code EVAL}, which is correct too.
-	 */
-	CompletableFuture<Void> loadScripts() {
-		return executeAsync("load", commands -> {
-			List<CompletableFuture<String>> loads = new ArrayList<>();
-			for (TagCacheScript script : TagCacheScript.values()) {
-				loads.add(commands.scriptLoad(script.source()).toCompletableFuture());
-			}
-			return CompletableFuture.allOf(loads.toArray(CompletableFuture[]::new));
-		});
-	}
-
-	/**
-	 * The {@code maxmemory-policy} of every master, read from {@code INFO memory} (which managed Redis
-	 * services allow where {@code CONFIG} is disabled).
-	 * @return the policies found, one per node answering
-	 */
-	CompletableFuture<List<String>> evictionPolicies() {
-		return executeAsync("info", commands -> {
-			List<CompletableFuture<String>> infos = new ArrayList<>();
-			if (commands instanceof RedisAdvancedClusterAsyncCommands<byte[], byte[]> cluster) {
-				cluster.masters().commands().info("memory").forEach(info -> infos.add(info.toCompletableFuture()));
-			}
-			else {
-				infos.add(commands.info("memory").toCompletableFuture());
-			}
-			return CompletableFuture.allOf(infos.toArray(CompletableFuture[]::new))
-				.thenApply(done -> infos.stream()
-					.map(CompletableFuture::join)
-					.map(RedisTaggedCacheWriter::evictionPolicy)
-					.toList());
-		});
-	}
-
-	private static String evictionPolicy(String info) {
-		for (String line : info.split("\r?\n")) {
-			if (line.startsWith("maxmemory_policy:")) {
-				return line.substring("maxmemory_policy:".length()).trim();
-			}
-		}
-		return "unknown";
-	}
-
-	/** {@code PING} the node of the cache registry. */
-	String ping() {
-		return execute("ping", commands -> commands.ping().toCompletableFuture());
-	}
-
-	/**
-	 * Finish the drains of detached tag indexes abandoned (detached longer ago than {@code age}) in
-	 * the given cache slots: one script per slot lists them, then each is drained in chunks.
-	 * @return the number of entries removed
-	 */
-	long finishAbandonedDrains(List<CacheKeyspace> keyspaces, Duration age) {
-		byte[] ageMicros = number(age.toNanos() / 1000);
-		List<List<Object>> replies = execute("drain", commands -> {
-			List<CompletableFuture<List<Object>>> futures = new ArrayList<>(keyspaces.size());
-			for (CacheKeyspace keyspace : keyspaces) {
-				futures.add(script(commands, TagCacheScript.ABANDONED_DRAINS, ScriptOutputType.MULTI,
-						new byte[][] { keyspace.detachedKey() }, new byte[][] { keyspace.baseBytes(), ageMicros }));
-			}
-			return CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new))
-				.thenApply(done -> futures.stream().map(CompletableFuture::join).toList());
-		});
-		long[] removed = new long[1];
-		List<CompletableFuture<Void>> drains = new ArrayList<>();
-		for (int i = 0; i < replies.size(); i++) {
-			List<Object> reply = replies.get(i);
-			for (int d = 0; d + 1 < reply.size(); d += 2) {
-				drains.add(drainAsync(keyspaces.get(i), (byte[]) reply.get(d), (byte[]) reply.get(d + 1), 0)
-					.thenAccept(count -> addTo(removed, 0, count)));
-			}
-		}
-		awaitAll(drains);
-		return removed[0];
-	}
-
-
-	private void scan(String pattern, String operation, Consumer<List<byte[]>> pages) {
-		this.redis.scan(pattern, operation, pages);
-	}
-
-	private <T> CompletableFuture<T> script(RedisClusterAsyncCommands<byte[], byte[]> commands, TagCacheScript script,
-			ScriptOutputType type, byte[][] keys, byte[][] args) {
-		return RedisCommandRunner.script(commands, script, type, keys, args);
-	}
-
-	private <T> T execute(String operation,
-			Function<RedisClusterAsyncCommands<byte[], byte[]>, CompletableFuture<T>> action) {
-		return this.redis.execute(operation, action);
-	}
-
-	private <T> CompletableFuture<T> executeAsync(String operation,
-			Function<RedisClusterAsyncCommands<byte[], byte[]>, CompletableFuture<T>> action) {
-		return this.redis.executeAsync(operation, action);
-	}
-
-	/** Close the connection the writer kept for itself, if any (when the manager stops). */
-	void close() {
-		this.redis.close();
-	}
-
-	private byte[] retentionMicros() {
-		return number(this.fenceRetention.toNanos() / 1000);
-	}
-
-	private static byte[] number(long value) {
-		return Long.toString(value).getBytes(StandardCharsets.US_ASCII);
 	}
 
 }

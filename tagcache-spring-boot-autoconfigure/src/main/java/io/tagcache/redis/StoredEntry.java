@@ -1,7 +1,9 @@
 package io.tagcache.redis;
 
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.List;
 
 /**
  * An entry as stored in its Redis string: a header line, then the serialized value. The header is
@@ -13,7 +15,7 @@ import java.util.Collection;
  * @param valueOffset where the serialized value starts in {@code bytes}
  * @param typeHint the type hint, {@code ""} for a null value
  */
-record StoredEntry(byte[] bytes, int valueOffset, String typeHint) {
+public record StoredEntry(byte[] bytes, int valueOffset, String typeHint) {
 
 	private static final byte EXPIRING = '0';
 
@@ -23,15 +25,54 @@ record StoredEntry(byte[] bytes, int valueOffset, String typeHint) {
 
 	private static final byte END_OF_HEADER = '\n';
 
-	boolean isNull() {
+	/**
+	 * Whether the entry holds a cached {@code null}.
+	 * @return whether the value is {@code null}
+	 */
+	public boolean isNull() {
 		return this.typeHint.isEmpty();
 	}
 
-	int valueLength() {
+	/**
+	 * The length of the serialized value.
+	 * @return the number of bytes from {@link #valueOffset()} on
+	 */
+	public int valueLength() {
 		return this.bytes.length - this.valueOffset;
 	}
 
-	static byte[] encode(byte[] value, String typeHint, boolean eternal, Collection<String> tags) {
+	/**
+	 * Whether the entry never expires.
+	 * @return whether it was written without time to live
+	 */
+	public boolean isEternal() {
+		return this.bytes[0] == ETERNAL;
+	}
+
+	/**
+	 * The entry's tags, as its header lists them.
+	 * @return the tags
+	 */
+	public List<String> tags() {
+		String header = new String(this.bytes, 0, this.valueOffset - 1, StandardCharsets.UTF_8);
+		List<String> tags = new ArrayList<>();
+		for (int at = header.indexOf('\t'); at >= 0;) {
+			int next = header.indexOf('\t', at + 1);
+			tags.add(header.substring(at + 1, (next >= 0) ? next : header.length()));
+			at = next;
+		}
+		return tags;
+	}
+
+	/**
+	 * Encode an entry as it is stored.
+	 * @param value the serialized value, empty for {@code null}
+	 * @param typeHint the value's type hint, {@code ""} for {@code null}
+	 * @param eternal whether the entry never expires
+	 * @param tags the entry's tags
+	 * @return the stored string
+	 */
+	public static byte[] encode(byte[] value, String typeHint, boolean eternal, Collection<String> tags) {
 		int headerLength = 2 + utf8Length(typeHint);
 		for (String tag : tags) {
 			headerLength += 1 + utf8Length(tag);
@@ -48,7 +89,13 @@ record StoredEntry(byte[] bytes, int valueOffset, String typeHint) {
 		return stored;
 	}
 
-	static StoredEntry decode(byte[] stored) {
+	/**
+	 * Decode a stored entry.
+	 * @param stored the stored string
+	 * @return the entry
+	 * @throws IllegalStateException when the string has no header line
+	 */
+	public static StoredEntry decode(byte[] stored) {
 		int hintEnd = 1;
 		while (hintEnd < stored.length && stored[hintEnd] != TAG_SEPARATOR && stored[hintEnd] != END_OF_HEADER) {
 			hintEnd++;

@@ -21,7 +21,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Puts with more tags than one script writes ({@link RedisTaggedCacheWriter#TAGS_PER_SCRIPT}): each
+ * Puts with more tags than one script writes ({@link DefaultRedisTaggedCacheWriter#TAGS_PER_SCRIPT}): each
  * chunk checks the fence of its tags and writes their index records, then one script checks in O(1)
  * that nothing removed a record or raised a fence since the first chunk (the slot's generation and the
  * put's marker) and writes the entry. Guarantee 3 (no entry its tags cannot reach), the fence (guarantee 2) and guarantee 4
@@ -59,11 +59,11 @@ class ManyTagsPutIntegrationTests {
 		cache.put(0L, "warm-up: registers the cache", List.of());
 		this.redis.admin().resetStats();
 		cache.put(1L, "list", tags(TAGS));
-		int chunks = (TAGS + RedisTaggedCacheWriter.TAGS_PER_SCRIPT - 1) / RedisTaggedCacheWriter.TAGS_PER_SCRIPT;
+		int chunks = (TAGS + DefaultRedisTaggedCacheWriter.TAGS_PER_SCRIPT - 1) / DefaultRedisTaggedCacheWriter.TAGS_PER_SCRIPT;
 		assertThat(this.redis.admin().commandCalls()).containsEntry("evalsha", chunks + 1L)
 			.doesNotContainKey("eval");
 		this.redis.admin().resetStats();
-		cache.put(2L, "a few tags", tags(RedisTaggedCacheWriter.TAGS_PER_SCRIPT));
+		cache.put(2L, "a few tags", tags(DefaultRedisTaggedCacheWriter.TAGS_PER_SCRIPT));
 		assertThat(this.redis.admin().commandCalls()).as("up to the threshold, one script")
 			.containsEntry("evalsha", 1L);
 	}
@@ -220,7 +220,7 @@ class ManyTagsPutIntegrationTests {
 
 	/**
 	 * When the slot's generation moves before the check of every attempt, the put gives up after
-	 * {@link RedisTaggedCacheWriter#CHUNKED_PUT_ATTEMPTS} attempts: nothing is written, the entry in
+	 * {@link DefaultRedisTaggedCacheWriter#CHUNKED_PUT_ATTEMPTS} attempts: nothing is written, the entry in
 	 * place keeps its records, the put counts as refused, and no marker is left behind.
 	 */
 	@Test
@@ -233,7 +233,7 @@ class ManyTagsPutIntegrationTests {
 		AtomicInteger attempts = new AtomicInteger();
 		// The retries run on Lettuce's event loop, which the seam must not wait on: the eviction of another
 		// key, which raises the generation, goes through the test's own connection.
-		manager.writer().beforePutCheck(() -> {
+		((DefaultRedisTaggedCacheWriter) manager.writer()).beforePutCheck(() -> {
 			attempts.incrementAndGet();
 			awaitTheChunks(manager, "1");
 			this.redis.admin()
@@ -242,7 +242,7 @@ class ManyTagsPutIntegrationTests {
 						"3600000000"));
 		});
 		cache.put(1L, "new", tags);
-		assertThat(attempts).hasValue(RedisTaggedCacheWriter.CHUNKED_PUT_ATTEMPTS);
+		assertThat(attempts).hasValue(DefaultRedisTaggedCacheWriter.CHUNKED_PUT_ATTEMPTS);
 		assertThat(cache.get(1L).get()).isEqualTo("old");
 		assertReachableThroughEveryTag(manager, "1", List.of(tags.get(5)));
 		assertThat(cache.getStatistics().getRejectedPuts()).isEqualTo(1);
@@ -354,7 +354,7 @@ class ManyTagsPutIntegrationTests {
 
 	private static void onceBeforeTheCheck(RedisTaggedCacheManager manager, Runnable action) {
 		AtomicBoolean done = new AtomicBoolean();
-		manager.writer().beforePutCheck(() -> {
+		((DefaultRedisTaggedCacheWriter) manager.writer()).beforePutCheck(() -> {
 			if (done.compareAndSet(false, true)) {
 				action.run();
 			}

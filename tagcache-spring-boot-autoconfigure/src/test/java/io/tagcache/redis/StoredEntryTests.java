@@ -21,13 +21,18 @@ class StoredEntryTests {
 		StoredEntry entry = StoredEntry.decode(stored);
 		assertThat(entry.typeHint()).isEqualTo("com.example.User");
 		assertThat(entry.isNull()).isFalse();
+		assertThat(entry.isEternal()).isFalse();
+		assertThat(entry.tags()).containsExactly("user-1", "loc-1");
 		assertThat(new String(entry.bytes(), entry.valueOffset(), entry.valueLength(), StandardCharsets.UTF_8))
 			.isEqualTo("{\"id\":1}");
 	}
 
 	@Test
 	void eternalEntriesAreMarked() {
-		assertThat(StoredEntry.encode(bytes("1"), "java.lang.Integer", true, List.of())).startsWith(bytes("1java"));
+		byte[] stored = StoredEntry.encode(bytes("1"), "java.lang.Integer", true, List.of());
+		assertThat(stored).startsWith(bytes("1java"));
+		assertThat(StoredEntry.decode(stored).isEternal()).isTrue();
+		assertThat(StoredEntry.decode(stored).tags()).isEmpty();
 	}
 
 	@Test

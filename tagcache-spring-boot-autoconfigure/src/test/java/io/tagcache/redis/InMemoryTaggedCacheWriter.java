@@ -1,0 +1,316 @@
+package io.tagcache.redis;
+
+import java.time.Duration;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
+
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.data.redis.RedisConnectionFailureException;
+
+/**
+ * A {@link RedisTaggedCacheWriter} in memory, for tests of the cache's own logic without Redis: it
+ * keeps the writer's contract (entries and tags together, generations that only grow, fenced puts
+ * refused after an invalidation of their key, tags or slot, a lost fence state re-created above
+ * everything before) with a clock the test moves, and fails on demand as an unreachable Redis
+ * does. Each call moves the clock on by a microsecond, as time passes between two calls to Redis.
+ * Fence records are never forgotten (Redis forgets them after the retention, folding them into the
+ * slot's fence), and nothing is drained in chunks. What Redis does is proven against Redis
+ * in the integration tests; this proves what the cache does with it.
+ */
+final class InMemoryTaggedCacheWriter implements RedisTaggedCacheWriter {
+
+	/** The clock, in microseconds: generations are derived from it as on Redis, expiries too. */
+	private final AtomicLong nowMicros = new AtomicLong(1_000_000_000_000L);
+
+	private final Map<String, Slot> slots = new HashMap<>();
+
+	private final Map<String, Map<String, Integer>> registries = new HashMap<>();
+
+	private final AtomicInteger failures = new AtomicInteger();
+
+	private volatile boolean down;
+
+	private final AtomicInteger operations = new AtomicInteger();
+
+	/** Move the clock on. */
+	void advance(Duration duration) {
+		this.nowMicros.addAndGet(duration.toNanos() / 1000);
+	}
+
+	/** Fail every call until {@link #up()}, as an unreachable Redis does. */
+	void down() {
+		this.down = true;
+	}
+
+	void up() {
+		this.down = false;
+	}
+
+	/** Fail the next {@code count} calls. */
+	void failNext(int count) {
+		this.failures.set(count);
+	}
+
+	/** Every call made, failed or not. */
+	int operations() {
+		return this.operations.get();
+	}
+
+	/** Lose the fence state of every slot, as a restart of Redis without persistence does (entries stay). */
+	synchronized void loseFenceState() {
+		this.slots.values().forEach(slot -> {
+			slot.generation = 0;
+			slot.fence.clear();
+		});
+	}
+
+	/** The stored entry of a key, expired or not; {@code null} when there is none. */
+	synchronized @Nullable StoredEntry stored(CacheKeyspace keyspace, String key) {
+		Entry entry = slot(keyspace).entries.get(key);
+		return (entry != null) ? StoredEntry.decode(entry.bytes) : null;
+	}
+
+	@Override
+	public @Nullable StoredEntry read(CacheKeyspace keyspace, String key) {
+		return call(() -> {
+			Entry entry = live(slot(keyspace), key);
+			return (entry != null) ? StoredEntry.decode(entry.bytes) : null;
+		});
+	}
+
+	@Override
+	public CompletableFuture<@Nullable StoredEntry> readAsync(CacheKeyspace keyspace, String key) {
+		return async(() -> read(keyspace, key));
+	}
+
+	@Override
+	public long readGeneration(CacheKeyspace keyspace) {
+		return call(() -> slot(keyspace).generation);
+	}
+
+	@Override
+	public CompletableFuture<Long> readGenerationAsync(CacheKeyspace keyspace) {
+		return async(() -> readGeneration(keyspace));
+	}
+
+	@Override
+	public long initFence(CacheKeyspace keyspace) {
+		return call(() -> ensureFence(slot(keyspace)));
+	}
+
+	@Override
+	public CompletableFuture<Long> initFenceAsync(CacheKeyspace keyspace) {
+		return async(() -> initFence(keyspace));
+	}
+
+	@Override
+	public PutResult put(CacheKeyspace keyspace, String key, byte[] value, String typeHint, Duration timeToLive,
+			Collection<String> tags, PutMode mode) {
+		return call(() -> {
+			Slot slot = slot(keyspace);
+			boolean created = !slot.hasFenceState();
+			if (mode.fence() != null) {
+				if (created) {
+					ensureFence(slot);
+					return new PutResult(false, null, true);
+				}
+				long fence = mode.fence();
+				boolean refused = slot.fence.get("*") > fence || slot.fence.getOrDefault("k:" + key, 0L) > fence
+						|| tags.stream().anyMatch(tag -> slot.fence.getOrDefault("t:" + tag, 0L) > fence);
+				if (refused) {
+					return new PutResult(false, null, false);
+				}
+			}
+			else {
+				ensureFence(slot);
+			}
+			Entry existing = live(slot, key);
+			if (mode.onlyIfAbsent() && existing != null) {
+				return new PutResult(false, StoredEntry.decode(existing.bytes), created);
+			}
+			long expiresAt = timeToLive.isZero() ? Long.MAX_VALUE
+					: this.nowMicros.get() + Math.max(1000, timeToLive.toNanos() / 1000);
+			slot.entries.put(key, new Entry(StoredEntry.encode(value, typeHint, timeToLive.isZero(), tags), expiresAt));
+			return new PutResult(true, null, created);
+		});
+	}
+
+	@Override
+	public CompletableFuture<PutResult> putAsync(CacheKeyspace keyspace, String key, byte[] value, String typeHint,
+			Duration timeToLive, Collection<String> tags, PutMode mode) {
+		return async(() -> put(keyspace, key, value, typeHint, timeToLive, tags, mode));
+	}
+
+	@Override
+	public boolean evict(CacheKeyspace keyspace, String key) {
+		return call(() -> {
+			Slot slot = slot(keyspace);
+			slot.fence.put("k:" + key, nextGeneration(slot));
+			boolean existed = live(slot, key) != null;
+			slot.entries.remove(key);
+			return existed;
+		});
+	}
+
+	@Override
+	public void evictAll(List<CacheKeyspace> keyspaces, List<String> keys) {
+		for (int i = 0; i < keys.size(); i++) {
+			evict(keyspaces.get(i), keys.get(i));
+		}
+	}
+
+	@Override
+	public long[] invalidate(List<CacheKeyspace> keyspaces, Collection<String> tags, Duration hold) {
+		return call(() -> {
+			long[] removed = new long[keyspaces.size()];
+			for (int i = 0; i < keyspaces.size(); i++) {
+				Slot slot = slot(keyspaces.get(i));
+				long generation = nextGeneration(slot);
+				for (String tag : tags) {
+					slot.fence.merge("t:" + tag, generation + hold.toNanos() / 1000, Math::max);
+				}
+				for (Iterator<Entry> entries = slot.entries.values().iterator(); entries.hasNext();) {
+					Entry entry = entries.next();
+					if (StoredEntry.decode(entry.bytes).tags().stream().anyMatch(tags::contains)) {
+						entries.remove();
+						removed[i] += (entry.expiresAt > this.nowMicros.get()) ? 1 : 0;
+					}
+				}
+			}
+			return removed;
+		});
+	}
+
+	@Override
+	public long clear(CacheKeyspace keyspace) {
+		return call(() -> {
+			Slot slot = slot(keyspace);
+			slot.fence.put("*", nextGeneration(slot));
+			long removed = slot.entries.values().stream().filter(entry -> entry.expiresAt > this.nowMicros.get()).count();
+			slot.entries.clear();
+			return removed;
+		});
+	}
+
+	@Override
+	public long countEntries(CacheKeyspace keyspace) {
+		return call(() -> slot(keyspace).entries.keySet().stream().filter(key -> live(slot(keyspace), key) != null).count());
+	}
+
+	@Override
+	public long countTags(CacheKeyspace keyspace) {
+		return call(() -> slot(keyspace).entries.values()
+			.stream()
+			.filter(entry -> entry.expiresAt > this.nowMicros.get())
+			.flatMap(entry -> StoredEntry.decode(entry.bytes).tags().stream())
+			.distinct()
+			.count());
+	}
+
+	@Override
+	public long countTagged(CacheKeyspace keyspace, String tag) {
+		return call(() -> slot(keyspace).entries.values()
+			.stream()
+			.filter(entry -> entry.expiresAt > this.nowMicros.get())
+			.filter(entry -> StoredEntry.decode(entry.bytes).tags().contains(tag))
+			.count());
+	}
+
+	@Override
+	public int register(String keyPrefix, String cacheName, int shards) {
+		return call(() -> {
+			Map<String, Integer> registry = this.registries.computeIfAbsent(keyPrefix, prefix -> new TreeMap<>());
+			Integer previous = registry.get(cacheName);
+			registry.merge(cacheName, shards, Math::max);
+			return (previous != null) ? previous : 0;
+		});
+	}
+
+	@Override
+	public CompletableFuture<Integer> registerAsync(String keyPrefix, String cacheName, int shards) {
+		return async(() -> register(keyPrefix, cacheName, shards));
+	}
+
+	@Override
+	public Map<String, Integer> registeredCaches(String keyPrefix) {
+		return call(() -> new LinkedHashMap<>(this.registries.getOrDefault(keyPrefix, Map.of())));
+	}
+
+	@Override
+	public long finishAbandonedDrains(List<CacheKeyspace> keyspaces, Duration age) {
+		return call(() -> 0L);
+	}
+
+	private synchronized <T> T call(Supplier<T> action) {
+		this.operations.incrementAndGet();
+		// server time passes between two calls, as on Redis: a generation created after a loss is above
+		// every generation handed out before it
+		this.nowMicros.incrementAndGet();
+		if (this.down || this.failures.getAndUpdate(count -> Math.max(0, count - 1)) > 0) {
+			throw new RedisConnectionFailureException("Redis is down (in memory)");
+		}
+		return action.get();
+	}
+
+	private static <T> CompletableFuture<T> async(Supplier<T> action) {
+		try {
+			return CompletableFuture.completedFuture(action.get());
+		}
+		catch (RuntimeException ex) {
+			return CompletableFuture.failedFuture(ex);
+		}
+	}
+
+	private Slot slot(CacheKeyspace keyspace) {
+		return this.slots.computeIfAbsent(keyspace.base(), base -> new Slot());
+	}
+
+	private @Nullable Entry live(Slot slot, String key) {
+		Entry entry = slot.entries.get(key);
+		return (entry != null && entry.expiresAt > this.nowMicros.get()) ? entry : null;
+	}
+
+	private long ensureFence(Slot slot) {
+		if (slot.hasFenceState()) {
+			return slot.generation;
+		}
+		long floor = slot.fence.values().stream().mapToLong(Long::longValue).max().orElse(slot.generation);
+		slot.generation = Math.max(this.nowMicros.get(), Math.max(floor, slot.generation) + 1);
+		slot.fence.merge("*", slot.generation, Math::max);
+		return slot.generation;
+	}
+
+	private long nextGeneration(Slot slot) {
+		long current = ensureFence(slot);
+		slot.generation = Math.max(this.nowMicros.get(), current + 1);
+		return slot.generation;
+	}
+
+	private static final class Slot {
+
+		long generation;
+
+		final Map<String, Long> fence = new HashMap<>();
+
+		final Map<String, Entry> entries = new LinkedHashMap<>();
+
+		boolean hasFenceState() {
+			return this.generation != 0 && this.fence.containsKey("*");
+		}
+
+	}
+
+	private record Entry(byte[] bytes, long expiresAt) {
+	}
+
+}

@@ -1,0 +1,209 @@
+package io.tagcache.redis;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import io.tagcache.TaggedCache;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import org.springframework.cache.Cache;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
+import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
+
+/**
+ * The cache's own logic (loads, fences, single flight, absorbing failures) on a writer in memory,
+ * without Redis: {@link RedisTaggedCacheManager#builder(RedisTaggedCacheWriter)}. What Redis does
+ * with the same calls is proven by the integration tests.
+ */
+class RedisTaggedCacheTests {
+
+	private final InMemoryTaggedCacheWriter writer = new InMemoryTaggedCacheWriter();
+
+	private final RedisTaggedCacheManager manager = RedisTaggedCacheManager.builder(this.writer)
+		.keyPrefix("unit")
+		.cacheDefaults(RedisTaggedCacheConfiguration.defaultConfig().withTimeToLive(Duration.ofMinutes(1)))
+		.invalidationWait(Duration.ZERO)
+		.build();
+
+	private final RedisTaggedCache cache = this.manager.getCache("users");
+
+	private final AtomicInteger loads = new AtomicInteger();
+
+	@AfterEach
+	void stop() {
+		this.manager.destroy();
+	}
+
+	@Test
+	void aMissLoadsOnceAndLaterCallsHit() {
+		assertThat(this.cache.get(1L, () -> load("Ada"))).isEqualTo("Ada");
+		assertThat(this.cache.get(1L, () -> load("other"))).isEqualTo("Ada");
+		assertThat(this.loads).hasValue(1);
+		assertThat(this.cache.getStatistics().getHits()).isEqualTo(1);
+		assertThat(this.cache.getStatistics().getPuts()).isEqualTo(1);
+	}
+
+	@Test
+	void entriesExpireAfterTheirTimeToLive() {
+		this.cache.put(1L, "Ada", List.of("user-1"));
+		this.writer.advance(Duration.ofSeconds(59));
+		assertThat(this.cache.get(1L, String.class)).isEqualTo("Ada");
+		this.writer.advance(Duration.ofSeconds(1));
+		assertThat(this.cache.get(1L)).isNull();
+	}
+
+	@Test
+	void aValueLoadedWhileTheCacheWasClearedIsReturnedButNotStored() {
+		String value = this.cache.get(1L, () -> {
+			this.cache.clear();
+			return load("read before the clear");
+		});
+
+		assertThat(value).isEqualTo("read before the clear");
+		assertThat(this.cache.get(1L)).isNull();
+		assertThat(this.cache.getStatistics().getRejectedPuts()).isEqualTo(1);
+	}
+
+	@Test
+	void aFencedPutIsRefusedAfterAnInvalidationOfOneOfItsTagsButNotOfAnother() {
+		long fence = this.cache.readFence(1L);
+		this.manager.invalidate(Set.of("user-2"));
+		assertThat(this.cache.putFenced(1L, "Ada", List.of("user-1"), null, fence)).isTrue();
+
+		fence = this.cache.readFence(1L);
+		this.manager.invalidate(Set.of("user-1"));
+		assertThat(this.cache.putFenced(1L, "Ada", List.of("user-1"), null, fence)).isFalse();
+		assertThat(this.cache.get(1L)).as("the entry of the first put is gone with its tag").isNull();
+	}
+
+	@Test
+	void aLoadWhoseFenceWasReadBeforeTheFenceStateWasLostIsNotStored() {
+		long fence = this.cache.readFence(1L);
+		this.writer.loseFenceState();
+
+		assertThat(this.cache.putFenced(1L, "Ada", List.of("user-1"), null, fence)).isFalse();
+		long after = this.cache.readFence(1L);
+		assertThat(after).isGreaterThan(fence);
+		assertThat(this.cache.putFenced(1L, "Ada", List.of("user-1"), null, after)).isTrue();
+	}
+
+	@Test
+	void concurrentLoadsOfAKeyShareOneLoaderCall() throws Exception {
+		CountDownLatch loading = new CountDownLatch(1);
+		CountDownLatch proceed = new CountDownLatch(1);
+		CompletableFuture<String> first = CompletableFuture.supplyAsync(() -> this.cache.get(1L, () -> {
+			loading.countDown();
+			proceed.await();
+			return load("Ada");
+		}));
+		assertThat(loading.await(10, TimeUnit.SECONDS)).isTrue();
+		CompletableFuture<String> second = CompletableFuture.supplyAsync(() -> this.cache.get(1L, () -> load("twice")));
+		// the second caller either waits for the first load or finds its stored value
+		proceed.countDown();
+
+		assertThat(first.get(10, TimeUnit.SECONDS)).isEqualTo("Ada");
+		assertThat(second.get(10, TimeUnit.SECONDS)).isEqualTo("Ada");
+		assertThat(this.loads).hasValue(1);
+	}
+
+	@Test
+	void aCallerAfterAnEvictionDoesNotJoinTheLoadThatStartedBeforeIt() throws Exception {
+		CountDownLatch loading = new CountDownLatch(1);
+		CountDownLatch proceed = new CountDownLatch(1);
+		CompletableFuture<String> first = CompletableFuture.supplyAsync(() -> this.cache.get(1L, () -> {
+			String value = load("old");
+			loading.countDown();
+			proceed.await();
+			return value;
+		}));
+		assertThat(loading.await(10, TimeUnit.SECONDS)).isTrue();
+		this.cache.evict(1L);
+
+		assertThat(this.cache.get(1L, () -> load("new"))).isEqualTo("new");
+		proceed.countDown();
+		assertThat(first.get(10, TimeUnit.SECONDS)).isEqualTo("old");
+		assertThat(this.cache.get(1L).get()).as("the older load was refused").isEqualTo("new");
+	}
+
+	@Test
+	void aLoaderThatAsksForTheKeyItLoadsFailsInsteadOfWaitingForItself() {
+		assertThatExceptionOfType(Cache.ValueRetrievalException.class)
+			.isThrownBy(() -> this.cache.get(1L, () -> this.cache.get(1L, () -> "inner")))
+			.havingRootCause()
+			.withMessageContaining("Recursive load of key '1' in cache 'users'");
+	}
+
+	@Test
+	void aFailingLoaderStoresNothingAndItsExceptionReachesTheCaller() {
+		IllegalStateException failure = new IllegalStateException("database down");
+		assertThatExceptionOfType(Cache.ValueRetrievalException.class)
+			.isThrownBy(() -> this.cache.get(1L, () -> {
+				throw failure;
+			}))
+			.withCause(failure);
+		assertThat(this.cache.get(1L)).isNull();
+	}
+
+	@Test
+	void whenRedisIsDownLoadsReturnTheirValueAndFailuresAreCounted() {
+		this.writer.down();
+
+		assertThat(this.cache.get(1L, () -> load("Ada"))).isEqualTo("Ada");
+		assertThat(this.cache.get(1L, () -> load("Ada"))).isEqualTo("Ada");
+		assertThat(this.loads).as("nothing could be stored").hasValue(2);
+		assertThat(this.cache.getStatistics().getErrors()).isPositive();
+		assertThat(this.cache.getStatistics().getPuts()).isZero();
+	}
+
+	@Test
+	void anInvalidationThatCannotReachRedisIsReplayedBeforeRedisServesAgain() {
+		this.cache.put(1L, "Ada", List.of("user-1"));
+		this.writer.down();
+		this.manager.invalidate(Set.of("user-1"));
+		this.writer.up();
+
+		assertThat(this.cache.get(1L)).as("read while the invalidation waits for its replay").isNull();
+		Awaitility.await().atMost(Duration.ofSeconds(10))
+			.until(() -> this.writer.stored(this.cache.keyspaceOf("1"), "1") == null);
+		assertThat(this.cache.get(1L, () -> load("Ada, renamed"))).isEqualTo("Ada, renamed");
+		assertThat(this.cache.get(1L).get()).isEqualTo("Ada, renamed");
+	}
+
+	@Test
+	void putIfAbsentReturnsTheEntryInPlace() {
+		assertThat(this.cache.putIfAbsent(1L, "Ada")).isNull();
+		Cache.ValueWrapper existing = this.cache.putIfAbsent(1L, "Grace");
+		assertThat(existing).isNotNull();
+		assertThat(existing.get()).isEqualTo("Ada");
+	}
+
+	@Test
+	void aWriterOfOnesOwnRefusesTheSettingsOfTheWriterTheBuilderCreates() {
+		assertThatIllegalStateException()
+			.isThrownBy(() -> RedisTaggedCacheManager.builder(this.writer).fenceRetention(Duration.ofMinutes(1)).build())
+			.withMessageContaining("fenceRetention");
+	}
+
+	@Test
+	void theManagerHandsOutItsCachesAsTaggedCaches() {
+		assertThat(this.manager.getCache("users")).isSameAs(this.cache).isInstanceOf(TaggedCache.class);
+		assertThat(this.writer.registeredCaches("unit")).isEmpty();
+		this.cache.put(1L, "Ada", List.of("user-1"));
+		assertThat(this.writer.registeredCaches("unit")).containsEntry("users", 1);
+	}
+
+	private String load(String value) {
+		this.loads.incrementAndGet();
+		return value;
+	}
+
+}
