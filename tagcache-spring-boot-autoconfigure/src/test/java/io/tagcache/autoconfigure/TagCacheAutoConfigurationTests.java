@@ -2,6 +2,7 @@ package io.tagcache.autoconfigure;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 
 import io.lettuce.core.RedisURI;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -23,6 +24,7 @@ import org.junit.jupiter.api.Test;
 
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.cache.autoconfigure.CacheAutoConfiguration;
+import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException;
 import org.springframework.boot.data.redis.autoconfigure.DataRedisAutoConfiguration;
 import org.springframework.boot.jackson.autoconfigure.JacksonAutoConfiguration;
@@ -32,6 +34,9 @@ import org.springframework.cache.CacheManager;
 import org.springframework.cache.annotation.EnableCaching;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.core.env.MapPropertySource;
+import org.springframework.core.env.StandardEnvironment;
+import org.springframework.core.env.SystemEnvironmentPropertySource;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -210,6 +215,26 @@ class TagCacheAutoConfigurationTests {
 				assertThat(manager.getCache("users")).isNotNull();
 				assertThat(manager.getCache("other")).isNull();
 			});
+	}
+
+	@Test
+	void environmentVariablesInTheLegacyFormThatBindAreNotReportedAsUnknown() {
+		StandardEnvironment environment = new StandardEnvironment();
+		environment.getPropertySources()
+			.replace(StandardEnvironment.SYSTEM_ENVIRONMENT_PROPERTY_SOURCE_NAME,
+					new SystemEnvironmentPropertySource(StandardEnvironment.SYSTEM_ENVIRONMENT_PROPERTY_SOURCE_NAME,
+							Map.of("TAGCACHE_TIME_TO_LIVE", "5m", "TAGCACHE_OUTAGE_COOL_DOWN", "1s",
+									"TAGCACHE_CACHES_BOOKS_TIME_TO_LIVE", "1m", "TAGCACHE_CACHES_BOOKS_TIMETOLIVE", "1m",
+									"TAGCACHE_CACHES_BOOKS_TTL", "1m", "TAGCACHE_TIME_TO_LVE", "5m")));
+		TagCacheProperties bound = Binder.get(environment).bindOrCreate("tagcache", TagCacheProperties.class);
+		assertThat(bound.getTimeToLive()).isEqualTo(Duration.ofMinutes(5));
+		assertThat(bound.getOutage().getCoolDown()).isEqualTo(Duration.ofSeconds(1));
+		assertThat(bound.getCaches().get("books").getTimeToLive()).isEqualTo(Duration.ofMinutes(1));
+		assertThat(new IgnoredCacheProperties(environment).unknown()).containsExactly("tagcache.caches.books.ttl",
+				"tagcache.time.to.lve");
+		// in a properties file dots are structure: tagcache.time.to.live binds to nothing
+		environment.getPropertySources().addFirst(new MapPropertySource("file", Map.of("tagcache.time.to.live", "5m")));
+		assertThat(new IgnoredCacheProperties(environment).unknown()).contains("tagcache.time.to.live");
 	}
 
 	@Test
