@@ -21,6 +21,7 @@ import io.tagcache.redis.RedisTaggedCacheConfiguration;
 import io.tagcache.redis.RedisTaggedCacheManager;
 import io.tagcache.test.RedisTopology;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.cache.autoconfigure.CacheAutoConfiguration;
@@ -30,6 +31,8 @@ import org.springframework.boot.data.redis.autoconfigure.DataRedisAutoConfigurat
 import org.springframework.boot.jackson.autoconfigure.JacksonAutoConfiguration;
 import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.cache.CacheManager;
 import org.springframework.cache.annotation.EnableCaching;
 import org.springframework.context.annotation.Bean;
@@ -215,6 +218,22 @@ class TagCacheAutoConfigurationTests {
 				assertThat(manager.getCache("users")).isNotNull();
 				assertThat(manager.getCache("other")).isNull();
 			});
+	}
+
+	@Test
+	@ExtendWith(OutputCaptureExtension.class)
+	void aMistypedPerCachePropertyIsWarnedAboutAtStartUp(CapturedOutput output) {
+		this.contextRunner
+			.withPropertyValues("tagcache.key-prefix=" + uniquePrefix(), "tagcache.caches.usersByLocation.ttl=5m",
+					"tagcache.caches.usersByLocation.shards=2", "tagcache.caches.books.time-to-live=1m")
+			.run(context -> {
+				assertThat(context).hasNotFailed();
+				assertThat(configuration(context.getBean(RedisTaggedCacheManager.class), "usersByLocation").getShards())
+					.isEqualTo(2);
+			});
+		assertThat(output).contains("Unknown tagcache properties", "tagcache.caches.usersbylocation.ttl")
+			.doesNotContain("tagcache.caches.usersbylocation.shards")
+			.doesNotContain("tagcache.caches.books.time-to-live");
 	}
 
 	@Test
