@@ -1,22 +1,31 @@
 package io.tagcache.autoconfigure;
 
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
+import org.jspecify.annotations.Nullable;
 
 import org.springframework.beans.factory.SmartInitializingSingleton;
+import org.springframework.boot.context.properties.bind.AbstractBindHandler;
+import org.springframework.boot.context.properties.bind.BindContext;
 import org.springframework.boot.context.properties.bind.BindException;
 import org.springframework.boot.context.properties.bind.BindHandler;
 import org.springframework.boot.context.properties.bind.Bindable;
 import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.boot.context.properties.bind.UnboundConfigurationPropertiesException;
 import org.springframework.boot.context.properties.bind.handler.NoUnboundElementsBindHandler;
+import org.springframework.boot.context.properties.source.ConfigurationProperty;
+import org.springframework.boot.context.properties.source.ConfigurationPropertyName;
+import org.springframework.boot.context.properties.source.ConfigurationPropertySource;
 import org.springframework.core.env.EnumerablePropertySource;
 import org.springframework.core.env.Environment;
 import org.springframework.core.env.ConfigurableEnvironment;
+import org.springframework.core.env.SystemEnvironmentPropertySource;
 
 /**
  * Warns at start-up about properties that configure nothing: keys under {@code tagcache.} that no
@@ -53,18 +62,35 @@ final class IgnoredCacheProperties implements SmartInitializingSingleton {
 		}
 	}
 
-	/** The names of the properties under {@code tagcache.} that bind to no setting. */
+	/**
+	 * The names of the properties under {@code tagcache.} that bind to no setting. An environment variable
+	 * in the legacy form, with underscores for dashes ({@code TAGCACHE_TIME_TO_LIVE}), binds, yet
+	 * Boot's {@link NoUnboundElementsBindHandler} reports it as unbound ({@code tagcache.time.to.live}):
+	 * it is left out when a property with the same letters was bound.
+	 */
 	List<String> unknown() {
+		Set<String> bound = new HashSet<>();
+		BindHandler recordBound = new AbstractBindHandler() {
+
+			@Override
+			public @Nullable Object onSuccess(ConfigurationPropertyName name, Bindable<?> target, BindContext context,
+					Object result) {
+				bound.add(letters(name));
+				return super.onSuccess(name, target, context, result);
+			}
+
+		};
 		try {
 			Binder.get(this.environment)
 				.bind("tagcache", Bindable.ofInstance(new TagCacheProperties()),
-						new NoUnboundElementsBindHandler(BindHandler.DEFAULT));
+						new NoUnboundElementsBindHandler(recordBound));
 			return List.of();
 		}
 		catch (BindException ex) {
 			if (ex.getCause() instanceof UnboundConfigurationPropertiesException unbound) {
 				return unbound.getUnboundProperties()
 					.stream()
+					.filter(property -> !(isEnvironmentVariable(property) && bound.contains(letters(property.getName()))))
 					.map(property -> property.getName().toString())
 					.sorted()
 					.toList();
@@ -72,6 +98,16 @@ final class IgnoredCacheProperties implements SmartInitializingSingleton {
 			// a value that does not convert fails the binding of TagCacheProperties itself, with its own message
 			return List.of();
 		}
+	}
+
+	private static boolean isEnvironmentVariable(ConfigurationProperty property) {
+		ConfigurationPropertySource source = property.getSource();
+		return source != null && source.getUnderlyingSource() instanceof SystemEnvironmentPropertySource;
+	}
+
+	/** The name without its separators: {@code tagcache.time-to-live} and {@code tagcache.time.to.live} alike. */
+	private static String letters(ConfigurationPropertyName name) {
+		return name.toString().replace(".", "").replace("-", "");
 	}
 
 	/** The names of the ignored properties that are set. */

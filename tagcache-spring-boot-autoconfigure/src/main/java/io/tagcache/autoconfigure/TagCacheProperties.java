@@ -76,7 +76,11 @@ public class TagCacheProperties {
 	private Duration transactionHold = Duration.ofMinutes(1);
 
 	/**
-	 * Caches created at start-up, by name, with their own settings.
+	 * Caches created at start-up, by name, with their own settings (for example
+	 * 'tagcache.caches.books.time-to-live'): 'time-to-live', the time to live of the cache's entries,
+	 * zero for entries that never expire (unset means 'tagcache.time-to-live'); 'cache-null-values',
+	 * whether the cache stores null values (unset means 'tagcache.cache-null-values'); 'shards', the
+	 * number of Redis Cluster hash slots the cache's entries are spread over (default 1).
 	 */
 	private Map<String, Cache> caches = new LinkedHashMap<>();
 
@@ -178,7 +182,14 @@ public class TagCacheProperties {
 	}
 
 	/**
-	 * Settings of one cache.
+	 * Settings of one cache: the properties {@code tagcache.caches.<name>.*}.
+	 * <p>
+	 * The configuration processor stops at the values of a map (spring-boot#9945): it writes no metadata
+	 * for these properties, so their descriptions and defaults are also written out in the description
+	 * of {@code tagcache.caches} (the javadoc of the field {@code caches}) and in the README's table;
+	 * {@code ConfigurationMetadataTests} fails when a property added here is missing from either. IDEs
+	 * that resolve the map's value type complete these properties from this class; the javadoc of its
+	 * fields is the only description of them they can find.
 	 */
 	public static class Cache {
 
@@ -194,8 +205,8 @@ public class TagCacheProperties {
 		private @Nullable Boolean cacheNullValues;
 
 		/**
-		 * Number of Redis Cluster hash slots the cache's entries are spread over. One keeps the
-		 * cache on one node and its invalidations atomic; more spread a big cache over the
+		 * Number of Redis Cluster hash slots the cache's entries are spread over; default 1. One keeps
+		 * the cache on one node and its invalidations atomic; more spread a big cache over the
 		 * cluster, and an invalidation then sends one script per shard, all at once.
 		 */
 		private int shards = 1;

@@ -2,6 +2,7 @@ package io.tagcache.autoconfigure;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 
 import io.lettuce.core.RedisURI;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -20,18 +21,25 @@ import io.tagcache.redis.RedisTaggedCacheConfiguration;
 import io.tagcache.redis.RedisTaggedCacheManager;
 import io.tagcache.test.RedisTopology;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.cache.autoconfigure.CacheAutoConfiguration;
+import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException;
 import org.springframework.boot.data.redis.autoconfigure.DataRedisAutoConfiguration;
 import org.springframework.boot.jackson.autoconfigure.JacksonAutoConfiguration;
 import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.cache.CacheManager;
 import org.springframework.cache.annotation.EnableCaching;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.core.env.MapPropertySource;
+import org.springframework.core.env.StandardEnvironment;
+import org.springframework.core.env.SystemEnvironmentPropertySource;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -210,6 +218,42 @@ class TagCacheAutoConfigurationTests {
 				assertThat(manager.getCache("users")).isNotNull();
 				assertThat(manager.getCache("other")).isNull();
 			});
+	}
+
+	@Test
+	@ExtendWith(OutputCaptureExtension.class)
+	void aMistypedPerCachePropertyIsWarnedAboutAtStartUp(CapturedOutput output) {
+		this.contextRunner
+			.withPropertyValues("tagcache.key-prefix=" + uniquePrefix(), "tagcache.caches.usersByLocation.ttl=5m",
+					"tagcache.caches.usersByLocation.shards=2", "tagcache.caches.books.time-to-live=1m")
+			.run(context -> {
+				assertThat(context).hasNotFailed();
+				assertThat(configuration(context.getBean(RedisTaggedCacheManager.class), "usersByLocation").getShards())
+					.isEqualTo(2);
+			});
+		assertThat(output).contains("Unknown tagcache properties", "tagcache.caches.usersbylocation.ttl")
+			.doesNotContain("tagcache.caches.usersbylocation.shards")
+			.doesNotContain("tagcache.caches.books.time-to-live");
+	}
+
+	@Test
+	void environmentVariablesInTheLegacyFormThatBindAreNotReportedAsUnknown() {
+		StandardEnvironment environment = new StandardEnvironment();
+		environment.getPropertySources()
+			.replace(StandardEnvironment.SYSTEM_ENVIRONMENT_PROPERTY_SOURCE_NAME,
+					new SystemEnvironmentPropertySource(StandardEnvironment.SYSTEM_ENVIRONMENT_PROPERTY_SOURCE_NAME,
+							Map.of("TAGCACHE_TIME_TO_LIVE", "5m", "TAGCACHE_OUTAGE_COOL_DOWN", "1s",
+									"TAGCACHE_CACHES_BOOKS_TIME_TO_LIVE", "1m", "TAGCACHE_CACHES_BOOKS_TIMETOLIVE", "1m",
+									"TAGCACHE_CACHES_BOOKS_TTL", "1m", "TAGCACHE_TIME_TO_LVE", "5m")));
+		TagCacheProperties bound = Binder.get(environment).bindOrCreate("tagcache", TagCacheProperties.class);
+		assertThat(bound.getTimeToLive()).isEqualTo(Duration.ofMinutes(5));
+		assertThat(bound.getOutage().getCoolDown()).isEqualTo(Duration.ofSeconds(1));
+		assertThat(bound.getCaches().get("books").getTimeToLive()).isEqualTo(Duration.ofMinutes(1));
+		assertThat(new IgnoredCacheProperties(environment).unknown()).containsExactly("tagcache.caches.books.ttl",
+				"tagcache.time.to.lve");
+		// in a properties file dots are structure: tagcache.time.to.live binds to nothing
+		environment.getPropertySources().addFirst(new MapPropertySource("file", Map.of("tagcache.time.to.live", "5m")));
+		assertThat(new IgnoredCacheProperties(environment).unknown()).contains("tagcache.time.to.live");
 	}
 
 	@Test
