@@ -24,6 +24,14 @@ import org.springframework.cache.Cache;
  * tags, the key, or the whole cache was invalidated after the fence was read.</li>
  * </ol>
  * {@link #get(Object, java.util.concurrent.Callable)} and the annotation support follow it.
+ *
+ * <h2>Loads</h2>
+ * {@link #get(Object, Type, boolean, TaggedLoader)} and its non-blocking twin
+ * {@link #retrieve(Object, Type, boolean, AsyncTaggedLoader)} are the cache's one load path, used by
+ * {@code Cache.get(key, Callable)}, {@code Cache.retrieve(key, Supplier)} and the annotations alike: a
+ * hit returns the stored value; a miss reads the fence, calls the loader and stores what it returns
+ * with the tags and time to live it names, fenced. With {@code sync}, concurrent loads of a key share
+ * one loader call.
  */
 public interface TaggedCache extends Cache {
 
@@ -85,14 +93,52 @@ public interface TaggedCache extends Cache {
 	@Nullable ValueWrapper lookup(Object key, Type valueType);
 
 	/**
-	 * Look an entry up like {@link #lookup(Object, Type)}, without counting a hit or a miss: for a
-	 * loader that looks once more after it won the right to load the key (single flight), so that
-	 * one logical lookup is counted once.
+	 * Look the key up and, on a miss, load it with the loader on the caller's thread and store what it
+	 * returns, fenced (a value whose tags, key or cache were invalidated while it loaded is returned
+	 * but not stored).
+	 * @param <T> the value's type
 	 * @param key the key
-	 * @param valueType the type to read the value as
-	 * @return the wrapped value, or {@code null} on a miss
+	 * @param valueType the type to read a stored value as, {@code null} for the type it was written as
+	 * (allow-listed)
+	 * @param sync whether concurrent loads of the key share one loader call
+	 * @param loader computes the value and names its tags
+	 * @return the stored or loaded value
+	 * @throws ValueRetrievalException when the loader throws (its exception is the cause)
 	 */
-	@Nullable ValueWrapper recheck(Object key, Type valueType);
+	<T> @Nullable T get(Object key, @Nullable Type valueType, boolean sync, TaggedLoader<T> loader);
+
+	/**
+	 * {@link #get(Object, Type, boolean, TaggedLoader)} without blocking: Redis is reached
+	 * asynchronously and the loader's future is stored when it completes.
+	 * @param <T> the value's type
+	 * @param key the key
+	 * @param valueType the type to read a stored value as, {@code null} for the type it was written as
+	 * @param sync whether concurrent loads of the key share one loader call
+	 * @param loader starts computing the value and names its tags
+	 * @return the stored or loaded value
+	 */
+	<T> CompletableFuture<@Nullable T> retrieve(Object key, @Nullable Type valueType, boolean sync,
+			AsyncTaggedLoader<T> loader);
+
+	/**
+	 * {@link #readFence(Object)} without blocking.
+	 * @param key the key the loaded value will be stored under
+	 * @return the fence, or {@link #UNKNOWN_FENCE} when Redis could not be reached
+	 */
+	CompletableFuture<Long> readFenceAsync(Object key);
+
+	/**
+	 * {@link #putFenced} without blocking.
+	 * @param key the key
+	 * @param value the value, {@code null} only if the cache allows null values
+	 * @param tags the entry's tags
+	 * @param timeToLive the entry's time to live, or {@code null} for the cache's default
+	 * @param fence the fence read for the key before the value's data was read
+	 * @return whether the entry was stored
+	 * @throws ValueRefusedException (at once, not through the future) for a value the cache refuses
+	 */
+	CompletableFuture<Boolean> putFencedAsync(Object key, @Nullable Object value, Collection<String> tags,
+			@Nullable Duration timeToLive, long fence);
 
 	/**
 	 * Look an entry up without blocking, reading its value as the given type.

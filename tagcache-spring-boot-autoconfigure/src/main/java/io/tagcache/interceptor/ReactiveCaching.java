@@ -5,7 +5,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
 
 import io.tagcache.TaggedCache;
@@ -18,10 +18,10 @@ import reactor.core.scheduler.Schedulers;
  * {@code Mono} and {@code Flux} results; the only class that refers to Reactor, loaded only for methods
  * that return those types (so only when Reactor is present).
  *
- * <p>Nothing happens before subscription, as with any publisher. The lookup does not block; the steps
- * that do (reading the fence, storing, invalidating) run on {@link Schedulers#boundedElastic()} so that
- * they never block an event loop. A {@code Flux} is cached as the list of its elements and replayed
- * from it.
+ * <p>Nothing happens before subscription, as with any publisher. The lookup, the fence read and the
+ * store never block (the cache's non-blocking load path); the method is called, and its publisher
+ * subscribed, on {@link Schedulers#boundedElastic()}, as are invalidations, so that nothing blocks an
+ * event loop. A {@code Flux} is cached as the list of its elements and replayed from it.
  */
 final class ReactiveCaching {
 
@@ -32,14 +32,13 @@ final class ReactiveCaching {
 
 	static Object cacheable(TagCacheInterceptor interceptor, TagCacheInterceptor.Call call,
 			TagCacheOperation.Cacheable operation, List<TaggedCache> caches, Object key) {
-		Mono<Optional<Object>> cached = Mono.fromFuture(() -> interceptor.lookupAsync(operation, caches, key))
-			.map((hit) -> Optional.ofNullable(hit.get()));
-		Mono<Optional<Object>> loaded = Mono.fromCallable(() -> interceptor.readFences(caches, key))
-			.subscribeOn(Schedulers.boundedElastic())
-			.flatMap((fences) -> Mono.fromFuture(() -> load(interceptor, call, operation, caches, key, fences)))
+		// the method is called on the elastic scheduler: its publisher may block when subscribed
+		Mono<Optional<Object>> value = Mono
+			.fromFuture(() -> interceptor.retrieve(call, operation, caches, key,
+					() -> CompletableFuture.supplyAsync(() -> proceed(call), ELASTIC)
+						.thenCompose((result) -> toStage(result, operation.resultKind()))))
 			.map(Optional::of)
 			.defaultIfEmpty(Optional.empty());
-		Mono<Optional<Object>> value = cached.switchIfEmpty(Mono.defer(() -> loaded));
 		if (operation.resultKind() == ResultKind.MONO) {
 			return value.flatMap(Mono::justOrEmpty);
 		}
@@ -47,23 +46,25 @@ final class ReactiveCaching {
 				? Flux.fromIterable((Iterable<?>) elements.get()) : Flux.empty());
 	}
 
-	private static CompletableFuture<@Nullable Object> load(TagCacheInterceptor interceptor,
-			TagCacheInterceptor.Call call, TagCacheOperation.Cacheable operation, List<TaggedCache> caches, Object key,
-			long[] fences) {
+	private static @Nullable Object proceed(TagCacheInterceptor.Call call) {
 		try {
-			return interceptor.loadAsync(call, operation, caches, key, fences,
-					() -> toStage(call.proceed(), operation.resultKind()), ELASTIC);
+			return call.proceed();
+		}
+		catch (RuntimeException | Error ex) {
+			throw ex;
 		}
 		catch (Throwable ex) {
-			return CompletableFuture.failedFuture(ex);
+			throw new CompletionException(ex);
 		}
 	}
 
-	private static @Nullable CompletionStage<?> toStage(@Nullable Object result, ResultKind kind) {
+	@SuppressWarnings("unchecked")
+	private static CompletableFuture<@Nullable Object> toStage(@Nullable Object result, ResultKind kind) {
 		if (result == null) {
-			return null;
+			return CompletableFuture.completedFuture(null);
 		}
-		return (kind == ResultKind.MONO) ? ((Mono<?>) result).toFuture() : ((Flux<?>) result).collectList().toFuture();
+		return (CompletableFuture<@Nullable Object>) ((kind == ResultKind.MONO) ? ((Mono<?>) result).toFuture()
+				: ((Flux<?>) result).collectList().toFuture());
 	}
 
 	@SuppressWarnings("unchecked")

@@ -1,6 +1,8 @@
 package io.tagcache.interceptor;
 
 import java.lang.reflect.Method;
+import java.lang.reflect.UndeclaredThrowableException;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.EnumMap;
 import java.util.LinkedHashSet;
@@ -13,13 +15,15 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
-import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
 
+import io.tagcache.AsyncTaggedLoader;
+import io.tagcache.Loaded;
 import io.tagcache.TagCacheConfigurationException;
 import io.tagcache.TaggedCache;
 import io.tagcache.TaggedCacheManager;
+import io.tagcache.TaggedLoader;
 import io.tagcache.UncachedCause;
 import io.tagcache.ValueRefusedException;
 import org.aopalliance.intercept.MethodInterceptor;
@@ -34,6 +38,7 @@ import org.springframework.beans.BeansException;
 import org.springframework.beans.factory.BeanFactory;
 import org.springframework.beans.factory.BeanFactoryAware;
 import org.springframework.beans.factory.SmartInitializingSingleton;
+import org.springframework.cache.Cache.ValueRetrievalException;
 import org.springframework.cache.Cache.ValueWrapper;
 import org.springframework.cache.interceptor.SimpleKeyGenerator;
 import org.springframework.expression.EvaluationContext;
@@ -68,32 +73,27 @@ import org.springframework.util.function.SingletonSupplier;
  * <li><b>Invalidations are never dropped.</b> A failing {@code @InvalidateTags} expression fails the
  * call, since a silent skip would leave stale entries with no trace. An invalidation that cannot reach
  * Redis is queued by the cache manager and replayed before Redis serves this instance again.</li>
- * <li><b>Single flight</b> ({@code sync = true}): the first caller of a missing key registers its load;
- * callers arriving meanwhile wait for its result instead of calling the method, unless an invalidation
- * reached the key's cache slot after the load read its fence (the caller's fence is newer): then the
- * caller runs its own load, which later callers join. The first caller looks the key up once more after
- * registering, so a caller that missed just before the previous load stored its value does not load
- * again.</li>
- * <li><b>Asynchronous results.</b> For {@code CompletableFuture} the lookup runs on the calling thread
- * and the value is stored when the future completes. For {@code Mono}/{@code Flux} nothing happens until
- * subscription; the lookup does not block, and the blocking steps (fence, store, invalidation) run on
- * Reactor's bounded elastic scheduler.</li>
+ * <li><b>One load path.</b> Lookups, fences, single flight ({@code sync = true}) and stores are the
+ * cache's ({@link TaggedCache#get(Object, java.lang.reflect.Type, boolean, TaggedLoader)} and its
+ * non-blocking twin): the interceptor hands it a loader that calls the method and names the tags of
+ * its value. With several caches, the first one's load path runs; the others are looked up by the
+ * loader before the method runs, and the value is stored in each.</li>
+ * <li><b>Asynchronous results.</b> For {@code CompletableFuture}, {@code Mono} and {@code Flux} nothing
+ * blocks the caller: the cache is reached asynchronously and the value stored when it completes. On a
+ * miss, a {@code CompletableFuture} method is called on the thread that completed the lookup (as
+ * Spring's cache interceptor does), a reactive one on Reactor's bounded elastic scheduler, and
+ * invalidations after a reactive method run there too.</li>
  * </ul>
  */
 public final class TagCacheInterceptor implements MethodInterceptor, BeanFactoryAware, SmartInitializingSingleton {
 
 	private static final Log logger = LogFactory.getLog(TagCacheInterceptor.class);
 
-	/** Stores on the thread that completed the value. */
-	private static final Executor SAME_THREAD = Runnable::run;
-
 	private final TagCacheOperationSource operationSource;
 
 	private final SingletonSupplier<TaggedCacheManager> cacheManager;
 
 	private final SingletonSupplier<TagExtractor> tagExtractor;
-
-	private final ConcurrentMap<LoadKey, Load> loads = new ConcurrentHashMap<>();
 
 	private final Map<UncachedCause, LongAdder> uncachedResults = new EnumMap<>(UncachedCause.class);
 
@@ -206,155 +206,44 @@ public final class TagCacheInterceptor implements MethodInterceptor, BeanFactory
 		};
 	}
 
+	/**
+	 * A method with one result: the first cache's load path looks the key up and, on a miss, calls the
+	 * method through {@link MethodLoader}; a hit in another cache is found by the loader.
+	 */
 	private @Nullable Object cacheableValue(Call call, TagCacheOperation.Cacheable operation,
 			List<TaggedCache> caches, Object key) throws Throwable {
-		ResultKind kind = operation.resultKind();
-		ValueWrapper hit = lookup(operation, caches, key);
-		if (hit != null) {
-			return kind.wrap(hit.get());
-		}
-		if (operation.sync()) {
-			return loadSynchronized(call, operation, caches.get(0), key);
-		}
-		long[] fences = readFences(caches, key);
-		Object result = call.proceed();
-		store(call, operation, caches, key, fences, kind.unwrap(result));
-		return result;
-	}
-
-	private @Nullable Object loadSynchronized(Call call, TagCacheOperation.Cacheable operation, TaggedCache cache,
-			Object key) throws Throwable {
-		ResultKind kind = operation.resultKind();
-		LoadKey loadKey = new LoadKey(cache.getName(), key);
-		long[] fences = readFences(List.of(cache), key);
-		Load load = new Load(Thread.currentThread(), fences[0]);
-		Load running = joinOrLead(loadKey, load);
-		if (running != null) {
-			return kind.wrap(running.await(operation, key));
-		}
+		MethodLoader loader = new MethodLoader(call, operation, caches, key);
+		Object value;
 		try {
-			Object result;
-			Object value;
-			ValueWrapper hit = recheck(operation, cache, key);
-			if (hit != null) {
-				value = hit.get();
-				result = kind.wrap(value);
-			}
-			else {
-				result = call.proceed();
-				value = kind.unwrap(result);
-				store(call, operation, List.of(cache), key, fences, value);
-			}
-			load.result.complete(value);
-			return result;
+			value = caches.get(0).get(key, operation.valueType(), operation.sync(), loader);
 		}
-		catch (Throwable ex) {
-			load.result.completeExceptionally(ex);
-			throw ex;
+		catch (ValueRetrievalException ex) {
+			// the method's own exception, as it threw it (or the load it shared threw it)
+			throw (ex.getCause() != null) ? ex.getCause() : ex;
 		}
-		finally {
-			this.loads.remove(loadKey, load);
-		}
-	}
-
-	/**
-	 * Register the load as the key's running load, or find a running load to wait for: one whose fence
-	 * is at least the caller's, so that no invalidation reached Redis between its fence read and the
-	 * caller's and its value is not older than any invalidation acknowledged before the caller called
-	 * (an unknown fence joins nothing). Otherwise the caller's load replaces it for later callers.
-	 * @return the running load to wait for, or {@code null} when the caller's load runs
-	 */
-	private @Nullable Load joinOrLead(LoadKey loadKey, Load load) {
-		while (true) {
-			Load running = this.loads.putIfAbsent(loadKey, load);
-			if (running == null) {
-				return null;
-			}
-			if (running.fence != TaggedCache.UNKNOWN_FENCE && load.fence != TaggedCache.UNKNOWN_FENCE
-					&& running.fence >= load.fence) {
-				return running;
-			}
-			if (this.loads.replace(loadKey, running, load)) {
-				return null;
-			}
-		}
+		return operation.resultKind().wrap(value);
 	}
 
 	private @Nullable Object cacheableFuture(Call call, TagCacheOperation.Cacheable operation,
-			List<TaggedCache> caches, Object key) throws Throwable {
-		ValueWrapper hit = lookup(operation, caches, key);
-		if (hit != null) {
-			return CompletableFuture.completedFuture(hit.get());
-		}
-		long[] fences = readFences(caches, key);
-		return loadAsync(call, operation, caches, key, fences, () -> (CompletionStage<?>) call.proceed(),
-				SAME_THREAD);
+			List<TaggedCache> caches, Object key) {
+		return retrieve(call, operation, caches, key, () -> (CompletionStage<?>) call.proceed());
 	}
 
 	/**
-	 * Invoke an asynchronous method and store its value when it completes; with {@code sync}, callers
-	 * arriving while a load of the key runs get its value instead.
-	 * @return the value, completing once it is stored (or refused)
+	 * The first cache's non-blocking load path for a method whose value comes asynchronously: on a miss
+	 * the invoker calls the method (on the thread that completed the lookup, as Spring's cache
+	 * interceptor does for {@code CompletableFuture}s) and its value is stored when it completes.
 	 */
-	CompletableFuture<@Nullable Object> loadAsync(Call call, TagCacheOperation.Cacheable operation,
-			List<TaggedCache> caches, Object key, long[] fences, AsyncInvoker invoker, Executor storeExecutor)
-			throws Throwable {
-		if (!operation.sync()) {
-			return storeWhenDone(call, operation, caches, key, fences, invoker.invoke(), storeExecutor);
-		}
-		LoadKey loadKey = new LoadKey(caches.get(0).getName(), key);
-		Load load = new Load(null, fences[0]);
-		Load running = joinOrLead(loadKey, load);
-		if (running != null) {
-			return running.result.copy();
-		}
-		CompletableFuture<@Nullable Object> value;
-		try {
-			value = storeWhenDone(call, operation, caches, key, fences, invoker.invoke(), storeExecutor);
-		}
-		catch (Throwable ex) {
-			this.loads.remove(loadKey, load);
-			load.result.completeExceptionally(ex);
-			throw ex;
-		}
-		return value.whenComplete((loaded, ex) -> {
-			this.loads.remove(loadKey, load);
-			if (ex != null) {
-				load.result.completeExceptionally(ex);
-			}
-			else {
-				load.result.complete(loaded);
-			}
-		});
+	CompletableFuture<@Nullable Object> retrieve(Call call, TagCacheOperation.Cacheable operation,
+			List<TaggedCache> caches, Object key, AsyncInvoker invoker) {
+		return caches.get(0).retrieve(key, operation.valueType(), operation.sync(),
+				new AsyncMethodLoader(call, operation, caches, key, invoker));
 	}
 
-	private CompletableFuture<@Nullable Object> storeWhenDone(Call call, TagCacheOperation.Cacheable operation,
-			List<TaggedCache> caches, Object key, long[] fences, @Nullable CompletionStage<?> stage,
-			Executor storeExecutor) {
-		if (stage == null) {
-			return CompletableFuture.completedFuture(null);
-		}
-		return stage.toCompletableFuture().thenApplyAsync((value) -> {
-			store(call, operation, caches, key, fences, value);
-			return value;
-		}, storeExecutor);
-	}
-
-	/** The single-flight loader's second look, not counted again in the cache statistics. */
-	private @Nullable ValueWrapper recheck(TagCacheOperation.Cacheable operation, TaggedCache cache, Object key) {
-		try {
-			return cache.recheck(key, operation.valueType());
-		}
-		catch (IllegalStateException ex) {
-			unreadable(operation, cache, ex);
-			return null;
-		}
-	}
-
-	/** The first hit of the caches, in order; an entry that cannot be read as the value type is a miss. */
-	private @Nullable ValueWrapper lookup(TagCacheOperation.Cacheable operation, List<TaggedCache> caches,
+	/** Look the other caches of the operation up, in order: a hit there is returned, not copied. */
+	private @Nullable ValueWrapper lookupOthers(TagCacheOperation.Cacheable operation, List<TaggedCache> caches,
 			Object key) {
-		for (TaggedCache cache : caches) {
+		for (TaggedCache cache : caches.subList(1, caches.size())) {
 			try {
 				ValueWrapper hit = cache.lookup(key, operation.valueType());
 				if (hit != null) {
@@ -368,11 +257,11 @@ public final class TagCacheInterceptor implements MethodInterceptor, BeanFactory
 		return null;
 	}
 
-	/** {@link #lookup} without blocking. */
-	CompletableFuture<@Nullable ValueWrapper> lookupAsync(TagCacheOperation.Cacheable operation,
+	/** {@link #lookupOthers} without blocking. */
+	private CompletableFuture<@Nullable ValueWrapper> lookupOthersAsync(TagCacheOperation.Cacheable operation,
 			List<TaggedCache> caches, Object key) {
 		CompletableFuture<@Nullable ValueWrapper> found = CompletableFuture.completedFuture(null);
-		for (TaggedCache cache : caches) {
+		for (TaggedCache cache : caches.subList(1, caches.size())) {
 			found = found.thenCompose((hit) -> (hit != null) ? CompletableFuture.completedFuture(hit)
 					: cache.lookupAsync(key, operation.valueType()).exceptionally((ex) -> {
 						Throwable cause = (ex instanceof CompletionException && ex.getCause() != null) ? ex.getCause()
@@ -392,44 +281,35 @@ public final class TagCacheInterceptor implements MethodInterceptor, BeanFactory
 		warnOnce(operation, "read:" + cache.getName(), ex.getMessage() + "; treating it as a miss");
 	}
 
-	long[] readFences(List<TaggedCache> caches, Object key) {
-		long[] fences = new long[caches.size()];
-		for (int i = 0; i < fences.length; i++) {
-			fences[i] = caches.get(i).readFence(key);
-		}
-		return fences;
-	}
-
 	/**
-	 * Store the value with its tags in every cache, fenced, unless {@code unless} vetoes it; when the tags
-	 * cannot be computed or the cache refuses the entry, store nothing (see the class notes).
+	 * What to store a method's value with: its tags and time to live, or nothing when {@code unless}
+	 * vetoes it or the tags cannot be computed (counted and logged, see the class notes).
 	 */
-	private void store(Call call, TagCacheOperation.Cacheable operation, List<TaggedCache> caches, Object key,
-			long[] fences, @Nullable Object value) {
+	private Loaded<Object> tagged(Call call, TagCacheOperation.Cacheable operation, @Nullable Object value) {
 		call.setResult(value);
 		Set<String> tags = new LinkedHashSet<>();
 		try {
 			if (operation.unless() != null && call.isTrue(operation.unless())) {
-				return;
+				return Loaded.uncached(value);
 			}
 		}
 		catch (RuntimeException ex) {
 			uncached(operation, UncachedCause.UNLESS_EXPRESSION, ex);
-			return;
+			return Loaded.uncached(value);
 		}
 		try {
 			call.addTags(operation.tags(), tags);
 		}
 		catch (RuntimeException ex) {
 			uncached(operation, UncachedCause.TAG_EXPRESSION, ex);
-			return;
+			return Loaded.uncached(value);
 		}
 		try {
 			tags.addAll(this.tagExtractor.obtain().extract(value));
 		}
 		catch (RuntimeException ex) {
 			uncached(operation, UncachedCause.ENTITY_ID, ex);
-			return;
+			return Loaded.uncached(value);
 		}
 		if (tags.isEmpty()) {
 			warnOnce(operation, "untagged", "An entry of " + TagCacheOperationSource.describe(operation.method())
@@ -437,16 +317,171 @@ public final class TagCacheInterceptor implements MethodInterceptor, BeanFactory
 					+ ": no tag invalidation can ever remove it, only its time to live. Give the method tags "
 					+ "naming what the result depends on, e.g. tags = \"'user-' + #id\"");
 		}
-		for (int i = 0; i < caches.size(); i++) {
-			try {
-				caches.get(i).putFenced(key, value, tags, operation.timeToLive(), fences[i]);
-			}
-			catch (IllegalArgumentException ex) {
-				uncached(operation, (ex instanceof ValueRefusedException refused) ? refused.getUncachedCause()
-						: UncachedCause.CACHE_REFUSED, ex);
-				return;
-			}
+		return Loaded.of(value, tags, operation.timeToLive());
+	}
+
+	private void refused(TagCacheOperation.Cacheable operation, ValueRefusedException ex) {
+		uncached(operation, ex.getUncachedCause(), ex);
+	}
+
+	/**
+	 * Calls the method on a miss of the first cache and names the tags of its value. With several
+	 * caches, the others are looked up first (a hit there is returned, as Spring does), their fences
+	 * read before the method runs, and the value stored in each of them too, fenced.
+	 */
+	private final class MethodLoader implements TaggedLoader<Object> {
+
+		private final Call call;
+
+		private final TagCacheOperation.Cacheable operation;
+
+		private final List<TaggedCache> caches;
+
+		private final Object key;
+
+		MethodLoader(Call call, TagCacheOperation.Cacheable operation, List<TaggedCache> caches, Object key) {
+			this.call = call;
+			this.operation = operation;
+			this.caches = caches;
+			this.key = key;
 		}
+
+		@Override
+		public Loaded<Object> load() throws Exception {
+			long[] fences = new long[this.caches.size()];
+			if (this.caches.size() > 1) {
+				ValueWrapper hit = lookupOthers(this.operation, this.caches, this.key);
+				if (hit != null) {
+					return Loaded.uncached(hit.get());
+				}
+				for (int i = 1; i < fences.length; i++) {
+					fences[i] = this.caches.get(i).readFence(this.key);
+				}
+			}
+			Object result;
+			try {
+				result = this.call.proceed();
+			}
+			catch (Exception | Error ex) {
+				throw ex;
+			}
+			catch (Throwable ex) {
+				throw new UndeclaredThrowableException(ex);
+			}
+			Loaded<Object> loaded = tagged(this.call, this.operation, this.operation.resultKind().unwrap(result));
+			for (int i = 1; i < fences.length && loaded.isStored(); i++) {
+				try {
+					this.caches.get(i).putFenced(this.key, loaded.value(), loaded.tags(), loaded.timeToLive(), fences[i]);
+				}
+				catch (ValueRefusedException ex) {
+					refused(ex);
+					return Loaded.uncached(loaded.value());
+				}
+			}
+			return loaded;
+		}
+
+		@Override
+		public void refused(ValueRefusedException ex) {
+			TagCacheInterceptor.this.refused(this.operation, ex);
+		}
+
+		@Override
+		public void unreadable(IllegalStateException ex) {
+			TagCacheInterceptor.this.unreadable(this.operation, this.caches.get(0), ex);
+		}
+
+	}
+
+	/** {@link MethodLoader} for a method whose value comes asynchronously; nothing here blocks. */
+	private final class AsyncMethodLoader implements AsyncTaggedLoader<Object> {
+
+		private final Call call;
+
+		private final TagCacheOperation.Cacheable operation;
+
+		private final List<TaggedCache> caches;
+
+		private final Object key;
+
+		private final AsyncInvoker invoker;
+
+		AsyncMethodLoader(Call call, TagCacheOperation.Cacheable operation, List<TaggedCache> caches, Object key,
+				AsyncInvoker invoker) {
+			this.call = call;
+			this.operation = operation;
+			this.caches = caches;
+			this.key = key;
+			this.invoker = invoker;
+		}
+
+		@Override
+		public CompletableFuture<Loaded<Object>> load() {
+			if (this.caches.size() == 1) {
+				return invoke(new long[1]);
+			}
+			return lookupOthersAsync(this.operation, this.caches, this.key).thenCompose(hit -> {
+				if (hit != null) {
+					return CompletableFuture.completedFuture(Loaded.uncached(hit.get()));
+				}
+				List<CompletableFuture<Long>> reads = new ArrayList<>();
+				for (TaggedCache cache : this.caches.subList(1, this.caches.size())) {
+					reads.add(cache.readFenceAsync(this.key));
+				}
+				return CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new)).thenCompose(done -> {
+					long[] fences = new long[this.caches.size()];
+					for (int i = 1; i < fences.length; i++) {
+						fences[i] = reads.get(i - 1).join();
+					}
+					return invoke(fences);
+				});
+			});
+		}
+
+		private CompletableFuture<Loaded<Object>> invoke(long[] fences) {
+			CompletionStage<?> stage;
+			try {
+				stage = this.invoker.invoke();
+			}
+			catch (Throwable ex) {
+				return CompletableFuture.failedFuture(ex);
+			}
+			CompletableFuture<?> value = (stage != null) ? stage.toCompletableFuture()
+					: CompletableFuture.completedFuture(null);
+			return value.thenCompose(result -> {
+				Loaded<Object> loaded = tagged(this.call, this.operation, result);
+				CompletableFuture<Loaded<Object>> stored = CompletableFuture.completedFuture(loaded);
+				for (int i = 1; i < fences.length && loaded.isStored(); i++) {
+					TaggedCache cache = this.caches.get(i);
+					long fence = fences[i];
+					stored = stored.thenCompose(previous -> {
+						if (!previous.isStored()) {
+							return CompletableFuture.completedFuture(previous);
+						}
+						try {
+							return cache.putFencedAsync(this.key, previous.value(), previous.tags(),
+									previous.timeToLive(), fence).thenApply(written -> previous);
+						}
+						catch (ValueRefusedException ex) {
+							refused(ex);
+							return CompletableFuture.completedFuture(Loaded.uncached(previous.value()));
+						}
+					});
+				}
+				return stored;
+			});
+		}
+
+		@Override
+		public void refused(ValueRefusedException ex) {
+			TagCacheInterceptor.this.refused(this.operation, ex);
+		}
+
+		@Override
+		public void unreadable(IllegalStateException ex) {
+			TagCacheInterceptor.this.unreadable(this.operation, this.caches.get(0), ex);
+		}
+
 	}
 
 	private void uncached(TagCacheOperation.Cacheable operation, UncachedCause uncachedCause, RuntimeException ex) {
@@ -740,40 +775,6 @@ public final class TagCacheInterceptor implements MethodInterceptor, BeanFactory
 			super("Could not evaluate " + expression.attribute() + " expression '" + expression.source() + "' on "
 					+ TagCacheOperationSource.describe(method) + ": " + reason, cause);
 			this.source = expression.source();
-		}
-
-	}
-
-	private record LoadKey(String cacheName, Object key) {
-	}
-
-	/** One running synchronized load of a key; callers arriving meanwhile wait for its value. */
-	private static final class Load {
-
-		private final @Nullable Thread owner;
-
-		/** The fence the load read before it ran. */
-		final long fence;
-
-		final CompletableFuture<@Nullable Object> result = new CompletableFuture<>();
-
-		Load(@Nullable Thread owner, long fence) {
-			this.owner = owner;
-			this.fence = fence;
-		}
-
-		@Nullable Object await(TagCacheOperation.Cacheable operation, Object key) throws Throwable {
-			if (this.owner == Thread.currentThread()) {
-				throw new IllegalStateException("Recursive load of key '" + key + "' by "
-						+ TagCacheOperationSource.describe(operation.method())
-						+ ": the method called itself for the key it is loading");
-			}
-			try {
-				return this.result.join();
-			}
-			catch (CompletionException ex) {
-				throw (ex.getCause() != null) ? ex.getCause() : ex;
-			}
 		}
 
 	}

@@ -14,7 +14,11 @@ import java.util.function.Supplier;
 import java.util.stream.IntStream;
 import java.util.stream.LongStream;
 
+import io.tagcache.AsyncTaggedLoader;
+import io.tagcache.LoadCallbacks;
+import io.tagcache.Loaded;
 import io.tagcache.TaggedCache;
+import io.tagcache.TaggedLoader;
 import io.tagcache.TaggedCacheStatistics;
 import io.tagcache.UncachedCause;
 import io.tagcache.ValueRefusedException;
@@ -154,14 +158,6 @@ public final class RedisTaggedCache implements TaggedCache {
 	}
 
 	@Override
-	public @Nullable ValueWrapper recheck(Object key, Type valueType) {
-		String redisKey = redisKey(key);
-		StoredEntry entry = this.guard.call("get", this.name, this.counters,
-				() -> this.writer.read(keyspaceOf(redisKey), redisKey), () -> null);
-		return (entry != null) ? toValue(entry, valueType) : null;
-	}
-
-	@Override
 	public CompletableFuture<@Nullable ValueWrapper> lookupAsync(Object key, Type valueType) {
 		return lookupEntryAsync(redisKey(key), valueType);
 	}
@@ -173,9 +169,12 @@ public final class RedisTaggedCache implements TaggedCache {
 	}
 
 	private @Nullable ValueWrapper lookupEntry(String key, @Nullable Type type) {
-		StoredEntry entry = this.guard.call("get", this.name, this.counters, () -> this.writer.read(keyspaceOf(key), key),
-				() -> null);
-		return toWrapper(entry, type);
+		return toWrapper(readStored(keyspaceOf(key), key), type);
+	}
+
+	/** Read an entry on the caller's thread; a failure is a miss (absorbed by the guard). */
+	private @Nullable StoredEntry readStored(CacheKeyspace keyspace, String key) {
+		return this.guard.call("get", this.name, this.counters, () -> this.writer.read(keyspace, key), () -> null);
 	}
 
 	private CompletableFuture<@Nullable ValueWrapper> lookupEntryAsync(String key, @Nullable Type type) {
@@ -213,55 +212,217 @@ public final class RedisTaggedCache implements TaggedCache {
 		}
 	}
 
-	// Loads (single flight, fenced)
+	// Loads: one path for Cache.get(key, Callable), retrieve(key, Supplier) and the annotations
 
 	@Override
 	@SuppressWarnings("unchecked")
 	public <T> @Nullable T get(Object key, Callable<T> valueLoader) {
-		String redisKey = redisKey(key);
-		ValueWrapper hit = lookupEntry(redisKey, null);
-		if (hit != null) {
-			return (T) hit.get();
-		}
-		// The fence first: it decides whether a running load is recent enough to join.
-		CacheKeyspace keyspace = keyspaceOf(redisKey);
-		long fence = readFence(keyspace);
-		Load load = new Load(Thread.currentThread(), fence);
-		Load running = joinOrLead(redisKey, load);
-		if (running != null) {
-			return (T) running.await(key, this.name);
-		}
-		try {
-			// The entry once more: a load that finished between our miss and our registration stored it.
-			StoredEntry entry = this.guard.call("get", this.name, this.counters, () -> this.writer.read(keyspace, redisKey),
-					() -> null);
-			ValueWrapper stored = (entry != null) ? toValue(entry, null) : null;
-			if (stored != null) {
-				load.result.complete(stored.get());
-				return (T) stored.get();
+		return get(key, null, true, new TaggedLoader<T>() {
+
+			@Override
+			public Loaded<T> load() throws Exception {
+				return loadedUntagged(valueLoader.call());
 			}
-			T value;
+
+		});
+	}
+
+	@Override
+	public <T> CompletableFuture<T> retrieve(Object key, Supplier<CompletableFuture<T>> valueLoader) {
+		return retrieve(key, null, true, () -> valueLoader.get().thenApply(this::loadedUntagged));
+	}
+
+	/** A value of Spring's {@code Cache} contract: stored without tags, a {@code null} only if the cache stores them. */
+	private <T> Loaded<T> loadedUntagged(@Nullable T value) {
+		return (value != null || this.configuration.isCacheNullValues()) ? Loaded.of(value, List.of())
+				: Loaded.uncached(null);
+	}
+
+	@Override
+	@SuppressWarnings("unchecked")
+	public <T> @Nullable T get(Object key, @Nullable Type valueType, boolean sync, TaggedLoader<T> loader) {
+		Callable<Loaded<T>> call = loader::load;
+		Supplier<CompletableFuture<Loaded<T>>> invoke = () -> {
 			try {
-				value = valueLoader.call();
+				return CompletableFuture.completedFuture(call.call());
 			}
 			catch (Exception ex) {
-				ValueRetrievalException failure = new ValueRetrievalException(key, valueLoader, ex);
-				load.result.completeExceptionally(failure);
-				throw failure;
+				return CompletableFuture.failedFuture(new ValueRetrievalException(key, call, ex));
 			}
-			if (value != null || this.configuration.isCacheNullValues()) {
-				writeFenced(redisKey, value, List.of(), null, fence, true);
-			}
-			load.result.complete(value);
-			return value;
+		};
+		CompletableFuture<@Nullable T> value = load(new LoadRequest<>(key, redisKey(key), valueType, sync, loader,
+				Thread.currentThread()), this.blocking, invoke);
+		// every step ran on this thread, a shared load's waiting included: the future is complete
+		try {
+			return value.join();
 		}
-		catch (RuntimeException | Error ex) {
-			load.result.completeExceptionally(ex);
+		catch (CompletionException ex) {
+			Throwable cause = (ex.getCause() != null) ? ex.getCause() : ex;
+			if (cause instanceof RuntimeException runtime) {
+				throw runtime;
+			}
+			if (cause instanceof Error error) {
+				throw error;
+			}
 			throw ex;
 		}
-		finally {
-			this.loads.remove(redisKey, load);
+	}
+
+	@Override
+	public <T> CompletableFuture<@Nullable T> retrieve(Object key, @Nullable Type valueType, boolean sync,
+			AsyncTaggedLoader<T> loader) {
+		Supplier<CompletableFuture<Loaded<T>>> invoke = () -> {
+			try {
+				return loader.load();
+			}
+			catch (RuntimeException ex) {
+				return CompletableFuture.failedFuture(ex);
+			}
+		};
+		return load(new LoadRequest<>(key, redisKey(key), valueType, sync, loader, null), this.nonBlocking, invoke);
+	}
+
+	/**
+	 * One call of the load path.
+	 * @param owner the thread that waits for the load (blocking calls), {@code null} for non-blocking ones
+	 */
+	private record LoadRequest<T>(Object key, String redisKey, @Nullable Type valueType, boolean sync,
+			LoadCallbacks callbacks, @Nullable Thread owner) {
+
+		boolean untyped() {
+			return this.valueType == null;
 		}
+
+	}
+
+	/**
+	 * The load path: a hit returns the stored value; a miss reads the fence, then (with {@code sync})
+	 * joins a running load of the key or leads one, calls the loader and stores its value, fenced. The
+	 * same steps serve blocking and non-blocking callers; {@code io} reaches Redis either on the
+	 * caller's thread (every future is complete when returned) or asynchronously.
+	 */
+	private <T> CompletableFuture<@Nullable T> load(LoadRequest<T> request, Io io,
+			Supplier<CompletableFuture<Loaded<T>>> invoke) {
+		CacheKeyspace keyspace = keyspaceOf(request.redisKey());
+		return io.read(keyspace, request.redisKey()).thenCompose(entry -> {
+			ValueWrapper hit = readEntry(entry, request, true);
+			if (hit != null) {
+				return completed(hit);
+			}
+			// The fence first: it decides whether a running load is recent enough to join.
+			return io.fence(keyspace)
+				.thenCompose(fence -> request.sync() ? loadOnce(request, keyspace, fence, io, invoke)
+						: loadAndStore(request, fence, io, invoke));
+		});
+	}
+
+	@SuppressWarnings("unchecked")
+	private static <T> CompletableFuture<@Nullable T> completed(ValueWrapper wrapper) {
+		return CompletableFuture.completedFuture((T) wrapper.get());
+	}
+
+	/**
+	 * Single flight: lead the key's load, or wait for a running one whose fence is at least the
+	 * caller's (see {@link #joinOrLead}). The leader looks the entry up once more (uncounted): a load
+	 * that finished between its miss and its registration stored it.
+	 */
+	@SuppressWarnings("unchecked")
+	private <T> CompletableFuture<@Nullable T> loadOnce(LoadRequest<T> request, CacheKeyspace keyspace, long fence,
+			Io io, Supplier<CompletableFuture<Loaded<T>>> invoke) {
+		Load load = new Load(request.owner(), fence);
+		Load running = joinOrLead(request.redisKey(), load);
+		if (running != null) {
+			if (running.owner != null && running.owner == request.owner()) {
+				return CompletableFuture.failedFuture(new IllegalStateException("Recursive load of key '"
+						+ request.key() + "' in cache '" + this.name + "': the loader asked the cache for the key it "
+						+ "is loading"));
+			}
+			return running.result.thenApply(value -> (T) value);
+		}
+		CompletableFuture<@Nullable T> value;
+		try {
+			value = io.read(keyspace, request.redisKey()).thenCompose(entry -> {
+				ValueWrapper stored = readEntry(entry, request, false);
+				return (stored != null) ? completed(stored) : loadAndStore(request, fence, io, invoke);
+			});
+		}
+		catch (RuntimeException | Error ex) {
+			value = CompletableFuture.failedFuture(ex);
+		}
+		return value.whenComplete((loaded, ex) -> {
+			this.loads.remove(request.redisKey(), load);
+			if (ex != null) {
+				load.result.completeExceptionally((ex instanceof CompletionException && ex.getCause() != null)
+						? ex.getCause() : ex);
+			}
+			else {
+				load.result.complete(loaded);
+			}
+		});
+	}
+
+	/** Call the loader and store what it returns, fenced; the value is returned once it is stored or refused. */
+	private <T> CompletableFuture<@Nullable T> loadAndStore(LoadRequest<T> request, long fence, Io io,
+			Supplier<CompletableFuture<Loaded<T>>> invoke) {
+		return invoke.get().thenCompose(loaded -> store(request, loaded, fence, io).thenApply(stored -> loaded.value()));
+	}
+
+	private CompletableFuture<Boolean> store(LoadRequest<?> request, Loaded<?> loaded, long fence, Io io) {
+		if (!loaded.isStored()) {
+			return CompletableFuture.completedFuture(false);
+		}
+		Serialized serialized;
+		List<String> tags;
+		try {
+			tags = validTags(loaded.tags());
+			serialized = serialize(loaded.value(), request.untyped());
+		}
+		catch (ValueRefusedException ex) {
+			request.callbacks().refused(ex);
+			return CompletableFuture.completedFuture(false);
+		}
+		if (serialized == null || !mayStoreLoad(fence)) {
+			return CompletableFuture.completedFuture(false);
+		}
+		return io.put(request.redisKey(), serialized, tags, timeToLive(loaded.timeToLive()), PutMode.fenced(fence))
+			.thenApply(result -> result != null && result.written());
+	}
+
+	/**
+	 * Whether a load fenced at {@code fence} may be stored: not when its fence is unknown (the read
+	 * failed, which counted as an error already), nor inside a transaction that invalidated (the value
+	 * may be its own uncommitted data).
+	 */
+	private boolean mayStoreLoad(long fence) {
+		if (fence == UNKNOWN_FENCE) {
+			return false;
+		}
+		if (this.manager.isInsideInvalidatingTransaction()) {
+			this.counters.rejectedPuts.increment();
+			return false;
+		}
+		return true;
+	}
+
+	/**
+	 * The value of an entry read by the load path; counted as a hit or a miss when {@code counted}
+	 * (the leader's second look is not). An entry that cannot be read as the requested type is a miss,
+	 * after the loader was told.
+	 */
+	private @Nullable ValueWrapper readEntry(@Nullable StoredEntry entry, LoadRequest<?> request, boolean counted) {
+		ValueWrapper value = null;
+		if (entry != null) {
+			try {
+				value = toValue(entry, request.valueType());
+			}
+			catch (IllegalStateException ex) {
+				request.callbacks().unreadable(ex);
+			}
+		}
+		if (counted) {
+			((value != null) ? this.counters.hits : this.counters.misses).increment();
+		}
+		return value;
 	}
 
 	/**
@@ -288,49 +449,73 @@ public final class RedisTaggedCache implements TaggedCache {
 		}
 	}
 
-	@Override
-	@SuppressWarnings("unchecked")
-	public <T> CompletableFuture<T> retrieve(Object key, Supplier<CompletableFuture<T>> valueLoader) {
-		String redisKey = redisKey(key);
-		return lookupEntryAsync(redisKey, null).thenCompose(hit -> {
-			if (hit != null) {
-				return CompletableFuture.completedFuture((T) hit.get());
-			}
-			return readFenceAsync(keyspaceOf(redisKey)).thenCompose(fence -> {
-				Load load = new Load(null, fence);
-				Load running = joinOrLead(redisKey, load);
-				if (running != null) {
-					return running.result.thenApply(value -> (T) value);
-				}
-				CompletableFuture<T> loaded;
-				try {
-					loaded = valueLoader.get();
-				}
-				catch (RuntimeException ex) {
-					loaded = CompletableFuture.failedFuture(ex);
-				}
-				return loaded.thenCompose(value -> {
-					if (value == null && !this.configuration.isCacheNullValues()) {
-						return CompletableFuture.completedFuture(value);
-					}
-					return writeFencedAsync(redisKey, value, fence).thenApply(written -> value);
-				}).whenComplete((value, ex) -> {
-					this.loads.remove(redisKey, load);
-					if (ex != null) {
-						load.result.completeExceptionally(ex);
-					}
-					else {
-						load.result.complete(value);
-					}
-				});
-			});
-		});
+	/**
+	 * How the load path reaches Redis: {@link #blocking} on the caller's thread (each future is
+	 * complete when returned), or {@link #nonBlocking}. Failures are absorbed by the outage guard:
+	 * a failed read is a miss, a failed fence read {@link #UNKNOWN_FENCE}, a failed put {@code null}.
+	 */
+	private interface Io {
+
+		CompletableFuture<@Nullable StoredEntry> read(CacheKeyspace keyspace, String redisKey);
+
+		CompletableFuture<Long> fence(CacheKeyspace keyspace);
+
+		CompletableFuture<@Nullable PutResult> put(String redisKey, Serialized serialized, List<String> tags,
+				Duration timeToLive, PutMode mode);
+
 	}
+
+	private final Io blocking = new Io() {
+
+		@Override
+		public CompletableFuture<@Nullable StoredEntry> read(CacheKeyspace keyspace, String redisKey) {
+			return CompletableFuture.completedFuture(readStored(keyspace, redisKey));
+		}
+
+		@Override
+		public CompletableFuture<Long> fence(CacheKeyspace keyspace) {
+			return CompletableFuture.completedFuture(readFence(keyspace));
+		}
+
+		@Override
+		public CompletableFuture<@Nullable PutResult> put(String redisKey, Serialized serialized, List<String> tags,
+				Duration timeToLive, PutMode mode) {
+			return CompletableFuture.completedFuture(write(redisKey, serialized, tags, timeToLive, mode));
+		}
+
+	};
+
+	private final Io nonBlocking = new Io() {
+
+		@Override
+		public CompletableFuture<@Nullable StoredEntry> read(CacheKeyspace keyspace, String redisKey) {
+			return RedisTaggedCache.this.guard.callAsync("get", RedisTaggedCache.this.name,
+					RedisTaggedCache.this.counters, () -> RedisTaggedCache.this.writer.readAsync(keyspace, redisKey));
+		}
+
+		@Override
+		public CompletableFuture<Long> fence(CacheKeyspace keyspace) {
+			return readFenceAsync(keyspace);
+		}
+
+		@Override
+		public CompletableFuture<@Nullable PutResult> put(String redisKey, Serialized serialized, List<String> tags,
+				Duration timeToLive, PutMode mode) {
+			return writeAsync(redisKey, serialized, tags, timeToLive, mode);
+		}
+
+	};
 
 	@Override
 	public long readFence(Object key) {
 		String redisKey = redisKey(key);
 		return readFence(keyspaceOf(redisKey));
+	}
+
+	@Override
+	public CompletableFuture<Long> readFenceAsync(Object key) {
+		String redisKey = redisKey(key);
+		return readFenceAsync(keyspaceOf(redisKey));
 	}
 
 	/**
@@ -375,7 +560,25 @@ public final class RedisTaggedCache implements TaggedCache {
 	@Override
 	public boolean putFenced(Object key, @Nullable Object value, Collection<String> tags,
 			@Nullable Duration timeToLive, long fence) {
-		return writeFenced(redisKey(key), value, validTags(tags), timeToLive, fence, false);
+		List<String> valid = validTags(tags);
+		if (!mayStoreLoad(fence)) {
+			return false;
+		}
+		PutResult result = write(redisKey(key), value, valid, timeToLive, PutMode.fenced(fence), false);
+		return result != null && result.written();
+	}
+
+	@Override
+	public CompletableFuture<Boolean> putFencedAsync(Object key, @Nullable Object value, Collection<String> tags,
+			@Nullable Duration timeToLive, long fence) {
+		String redisKey = redisKey(key);
+		List<String> valid = validTags(tags);
+		Serialized serialized = serialize(value, false);
+		if (serialized == null || !mayStoreLoad(fence)) {
+			return CompletableFuture.completedFuture(false);
+		}
+		return writeAsync(redisKey, serialized, valid, timeToLive(timeToLive), PutMode.fenced(fence))
+			.thenApply(result -> result != null && result.written());
 	}
 
 	private List<String> validTags(Collection<String> tags) {
@@ -387,42 +590,8 @@ public final class RedisTaggedCache implements TaggedCache {
 		}
 	}
 
-	private boolean writeFenced(String redisKey, @Nullable Object value, List<String> tags,
-			@Nullable Duration timeToLive, long fence, boolean untypedReads) {
-		if (fence == UNKNOWN_FENCE) {
-			// not a stale write refused: the fence read failed, which counted as an error already
-			return false;
-		}
-		if (this.manager.isInsideInvalidatingTransaction()) {
-			// loaded inside a transaction that wrote: possibly its own uncommitted data
-			this.counters.rejectedPuts.increment();
-			return false;
-		}
-		PutResult result = write(redisKey, value, tags, timeToLive, PutMode.fenced(fence), untypedReads);
-		return result != null && result.written();
-	}
-
-	private CompletableFuture<Boolean> writeFencedAsync(String redisKey, @Nullable Object value, long fence) {
-		if (fence == UNKNOWN_FENCE) {
-			return CompletableFuture.completedFuture(false);
-		}
-		Serialized serialized = serialize(value, true);
-		if (serialized == null) {
-			return CompletableFuture.completedFuture(false);
-		}
-		return this.guard
-			.callAsync("put", this.name, this.counters, () -> ensureRegisteredAsync()
-				.thenCompose(registered -> this.writer.putAsync(keyspaceOf(redisKey), redisKey, serialized.json(),
-						serialized.typeHint(), this.configuration.getTimeToLive(), List.of(), PutMode.fenced(fence)))
-				.thenCompose(result -> result.fenceCreated() ? registerAsync().thenApply(registered -> result)
-						: CompletableFuture.completedFuture(result)))
-			.thenApply(result -> {
-				if (result == null) {
-					return false;
-				}
-				count(result);
-				return result.written();
-			});
+	private Duration timeToLive(@Nullable Duration timeToLive) {
+		return (timeToLive != null) ? timeToLive : this.configuration.getTimeToLive();
 	}
 
 	@Override
@@ -442,14 +611,16 @@ public final class RedisTaggedCache implements TaggedCache {
 	private @Nullable PutResult write(String redisKey, @Nullable Object value, List<String> tags,
 			@Nullable Duration timeToLive, PutMode mode, boolean untypedReads) {
 		Serialized serialized = serialize(value, untypedReads);
-		if (serialized == null) {
-			return null;
-		}
-		Duration ttl = (timeToLive != null) ? timeToLive : this.configuration.getTimeToLive();
+		return (serialized != null) ? write(redisKey, serialized, tags, timeToLive(timeToLive), mode) : null;
+	}
+
+	/** Write on the caller's thread; returns {@code null} when Redis failed (absorbed). */
+	private @Nullable PutResult write(String redisKey, Serialized serialized, List<String> tags, Duration timeToLive,
+			PutMode mode) {
 		PutResult result = this.guard.call("put", this.name, this.counters, () -> {
 			ensureRegistered();
 			PutResult written = this.writer.put(keyspaceOf(redisKey), redisKey, serialized.json(),
-					serialized.typeHint(), ttl, tags, mode);
+					serialized.typeHint(), timeToLive, tags, mode);
 			if (written.fenceCreated()) {
 				// the slot had lost its data, and the registry may have lost this cache with it
 				register();
@@ -460,6 +631,23 @@ public final class RedisTaggedCache implements TaggedCache {
 			count(result);
 		}
 		return result;
+	}
+
+	/** {@link #write(String, Serialized, List, Duration, PutMode)} without blocking. */
+	private CompletableFuture<@Nullable PutResult> writeAsync(String redisKey, Serialized serialized, List<String> tags,
+			Duration timeToLive, PutMode mode) {
+		return this.guard
+			.callAsync("put", this.name, this.counters, () -> ensureRegisteredAsync()
+				.thenCompose(registered -> this.writer.putAsync(keyspaceOf(redisKey), redisKey, serialized.json(),
+						serialized.typeHint(), timeToLive, tags, mode))
+				.thenCompose(result -> result.fenceCreated() ? registerAsync().thenApply(registered -> result)
+						: CompletableFuture.completedFuture(result)))
+			.thenApply(result -> {
+				if (result != null) {
+					count(result);
+				}
+				return result;
+			});
 	}
 
 	private void count(PutResult result) {
@@ -661,7 +849,8 @@ public final class RedisTaggedCache implements TaggedCache {
 	/** One running load of a key; other callers wait for its result instead of loading again. */
 	private static final class Load {
 
-		private final @Nullable Thread owner;
+		/** The thread that runs the load, for blocking loads: it must not wait for itself. */
+		final @Nullable Thread owner;
 
 		/** The fence the load read before it ran. */
 		final long fence;
@@ -676,22 +865,6 @@ public final class RedisTaggedCache implements TaggedCache {
 		/** Whether a caller that read {@code callerFence} may take this load's value. */
 		boolean isFreshFor(long callerFence) {
 			return this.fence != UNKNOWN_FENCE && callerFence != UNKNOWN_FENCE && this.fence >= callerFence;
-		}
-
-		@Nullable Object await(Object key, String cacheName) {
-			if (this.owner == Thread.currentThread()) {
-				throw new IllegalStateException("Recursive load of key '" + key + "' in cache '" + cacheName
-						+ "': the value loader asked the cache for the key it is loading");
-			}
-			try {
-				return this.result.join();
-			}
-			catch (CompletionException ex) {
-				if (ex.getCause() instanceof RuntimeException runtime) {
-					throw runtime;
-				}
-				throw ex;
-			}
 		}
 
 	}
