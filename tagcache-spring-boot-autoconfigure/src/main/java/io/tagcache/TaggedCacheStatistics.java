@@ -51,4 +51,34 @@ public interface TaggedCacheStatistics {
 	 */
 	long getErrors(String operation);
 
+	/**
+	 * Return how many loads refreshed an entry before it was a miss: {@code early} (a hit near expiry,
+	 * XFetch) or {@code stale} (a hit of a soft-invalidated entry).
+	 * @param reason {@code early} or {@code stale}
+	 * @return the count
+	 */
+	default long getRefreshes(String reason) {
+		return 0;
+	}
+
+	/**
+	 * Return how many stale values were returned: {@code revalidate} (a soft-invalidated entry while
+	 * another caller reloads it) or {@code error} (an entry expired or soft-invalidated shortly before,
+	 * because its reload threw).
+	 * @param reason {@code revalidate} or {@code error}
+	 * @return the count
+	 */
+	default long getStaleServed(String reason) {
+		return 0;
+	}
+
+	/**
+	 * Return how many synchronized loads ({@code sync}, {@code get(key, Callable)}) received a value
+	 * another caller loaded, in this JVM or another instance, instead of loading it themselves.
+	 * @return the count
+	 */
+	default long getSyncWaits() {
+		return 0;
+	}
+
 }

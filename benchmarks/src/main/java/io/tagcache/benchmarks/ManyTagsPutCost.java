@@ -19,6 +19,7 @@ import io.lettuce.core.codec.ByteArrayCodec;
 import io.tagcache.redis.RedisTaggedCache;
 import io.tagcache.redis.RedisTaggedCacheConfiguration;
 import io.tagcache.redis.RedisTaggedCacheManager;
+import io.tagcache.redis.StoredEntry;
 
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 
@@ -173,11 +174,7 @@ public final class ManyTagsPutCost {
 	}
 
 	private static byte[] entry(List<String> tags) {
-		StringBuilder header = new StringBuilder("0java.util.List");
-		for (String tag : tags) {
-			header.append('\t').append(tag);
-		}
-		return bytes(header.append('\n').append(new String(VALUE, StandardCharsets.UTF_8)).toString());
+		return StoredEntry.encode(VALUE, "java.util.List", System.currentTimeMillis() + 600_000, 0, tags);
 	}
 
 	/**

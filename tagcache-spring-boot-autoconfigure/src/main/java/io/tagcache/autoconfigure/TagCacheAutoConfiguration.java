@@ -122,21 +122,29 @@ public final class TagCacheAutoConfiguration {
 	private static void applyProperties(RedisTaggedCacheManager.Builder builder, TagCacheProperties properties,
 			BeanFactory beanFactory) {
 		property("tagcache.key-prefix", properties.getKeyPrefix(), () -> builder.keyPrefix(properties.getKeyPrefix()));
-		RedisTaggedCacheConfiguration defaults = property("tagcache.time-to-live", properties.getTimeToLive(),
+		RedisTaggedCacheConfiguration timed = property("tagcache.time-to-live", properties.getTimeToLive(),
 				() -> RedisTaggedCacheConfiguration.defaultConfig()
 					.withTimeToLive(properties.getTimeToLive())
 					.withNullValues(properties.isCacheNullValues()));
+		RedisTaggedCacheConfiguration defaults = freshness("tagcache.", timed, properties.getEarlyRefreshBeta(),
+				properties.getStaleWhileRevalidate(), properties.getStaleIfError());
 		builder.cacheDefaults(defaults);
 		for (Map.Entry<String, TagCacheProperties.Cache> entry : properties.getCaches().entrySet()) {
 			String name = entry.getKey();
 			TagCacheProperties.Cache cache = entry.getValue();
+			String prefix = "tagcache.caches." + name + ".";
 			Duration timeToLive = (cache.getTimeToLive() != null) ? cache.getTimeToLive() : defaults.getTimeToLive();
 			boolean nullValues = (cache.getCacheNullValues() != null) ? cache.getCacheNullValues()
 					: defaults.isCacheNullValues();
-			RedisTaggedCacheConfiguration timed = property("tagcache.caches." + name + ".time-to-live", timeToLive,
+			RedisTaggedCacheConfiguration configured = property(prefix + "time-to-live", timeToLive,
 					() -> defaults.withTimeToLive(timeToLive).withNullValues(nullValues));
-			RedisTaggedCacheConfiguration configuration = property("tagcache.caches." + name + ".shards",
-					cache.getShards(), () -> timed.withShards(cache.getShards()));
+			RedisTaggedCacheConfiguration sharded = property(prefix + "shards", cache.getShards(),
+					() -> configured.withShards(cache.getShards()));
+			RedisTaggedCacheConfiguration configuration = freshness(prefix, sharded,
+					(cache.getEarlyRefreshBeta() != null) ? cache.getEarlyRefreshBeta() : defaults.getEarlyRefreshBeta(),
+					(cache.getStaleWhileRevalidate() != null) ? cache.getStaleWhileRevalidate()
+							: defaults.getStaleWhileRevalidate(),
+					(cache.getStaleIfError() != null) ? cache.getStaleIfError() : defaults.getStaleIfError());
 			property("tagcache.caches", name, () -> builder.withCache(name, configuration));
 		}
 		if (!properties.isCreateMissingCaches()) {
@@ -152,6 +160,8 @@ public final class TagCacheAutoConfiguration {
 				() -> builder.drainBudget(properties.getDrainBudget()));
 		property("tagcache.transaction-hold", properties.getTransactionHold(),
 				() -> builder.transactionHold(properties.getTransactionHold()));
+		property("tagcache.sync-timeout", properties.getSyncTimeout(),
+				() -> builder.syncTimeout(properties.getSyncTimeout()));
 		TagCacheProperties.Outage outage = properties.getOutage();
 		property("tagcache.outage.failure-threshold", outage.getFailureThreshold(),
 				() -> builder.failureThreshold(outage.getFailureThreshold()));
@@ -160,6 +170,16 @@ public final class TagCacheAutoConfiguration {
 				() -> builder.pendingInvalidationLimit(outage.getPendingInvalidations()));
 		property("tagcache.outage.invalidation-wait", outage.getInvalidationWait(),
 				() -> builder.invalidationWait(outage.getInvalidationWait()));
+	}
+
+	/** The freshness settings of a configuration, each checked and named as the property it came from. */
+	private static RedisTaggedCacheConfiguration freshness(String prefix, RedisTaggedCacheConfiguration configuration,
+			double earlyRefreshBeta, Duration staleWhileRevalidate, Duration staleIfError) {
+		RedisTaggedCacheConfiguration beta = property(prefix + "early-refresh-beta", earlyRefreshBeta,
+				() -> configuration.withEarlyRefreshBeta(earlyRefreshBeta));
+		RedisTaggedCacheConfiguration revalidating = property(prefix + "stale-while-revalidate", staleWhileRevalidate,
+				() -> beta.withStaleWhileRevalidate(staleWhileRevalidate));
+		return property(prefix + "stale-if-error", staleIfError, () -> revalidating.withStaleIfError(staleIfError));
 	}
 
 	/** The JDK value types, the application's packages and the configured ones. */

@@ -76,11 +76,39 @@ public class TagCacheProperties {
 	private Duration transactionHold = Duration.ofMinutes(1);
 
 	/**
+	 * How long a synchronized load (sync = true, Cache.get(key, Callable)) waits for the load of the
+	 * same key by another instance before it calls the method itself; also how long the lease of a
+	 * load lasts when its holder dies.
+	 */
+	private Duration syncTimeout = Duration.ofSeconds(10);
+
+	/**
+	 * Early refresh factor (XFetch's beta): a hit near expiry reloads the entry with a probability
+	 * that grows as expiry nears, sooner for slow loads and larger values. Zero turns it off.
+	 */
+	private double earlyRefreshBeta = 1.0;
+
+	/**
+	 * How long a soft-invalidated entry is served as stale while one caller per key reloads it.
+	 */
+	private Duration staleWhileRevalidate = Duration.ofMinutes(1);
+
+	/**
+	 * How long after it expired or was soft-invalidated an entry is served when its reload throws.
+	 * Zero turns it off; otherwise entries stay that much longer in Redis.
+	 */
+	private Duration staleIfError = Duration.ZERO;
+
+	/**
 	 * Caches created at start-up, by name, with their own settings (for example
 	 * 'tagcache.caches.books.time-to-live'): 'time-to-live', the time to live of the cache's entries,
 	 * zero for entries that never expire (unset means 'tagcache.time-to-live'); 'cache-null-values',
 	 * whether the cache stores null values (unset means 'tagcache.cache-null-values'); 'shards', the
-	 * number of Redis Cluster hash slots the cache's entries are spread over (default 1).
+	 * number of Redis Cluster hash slots the cache's entries are spread over (default 1);
+	 * 'early-refresh-beta', the cache's early refresh factor (unset means 'tagcache.early-refresh-beta');
+	 * 'stale-while-revalidate', how long its soft-invalidated entries are served as stale (unset means
+	 * 'tagcache.stale-while-revalidate'); 'stale-if-error', how long after they became stale its entries
+	 * are served when their reload throws (unset means 'tagcache.stale-if-error').
 	 */
 	private Map<String, Cache> caches = new LinkedHashMap<>();
 
@@ -169,6 +197,38 @@ public class TagCacheProperties {
 		this.drainBudget = drainBudget;
 	}
 
+	public Duration getSyncTimeout() {
+		return this.syncTimeout;
+	}
+
+	public void setSyncTimeout(Duration syncTimeout) {
+		this.syncTimeout = syncTimeout;
+	}
+
+	public double getEarlyRefreshBeta() {
+		return this.earlyRefreshBeta;
+	}
+
+	public void setEarlyRefreshBeta(double earlyRefreshBeta) {
+		this.earlyRefreshBeta = earlyRefreshBeta;
+	}
+
+	public Duration getStaleWhileRevalidate() {
+		return this.staleWhileRevalidate;
+	}
+
+	public void setStaleWhileRevalidate(Duration staleWhileRevalidate) {
+		this.staleWhileRevalidate = staleWhileRevalidate;
+	}
+
+	public Duration getStaleIfError() {
+		return this.staleIfError;
+	}
+
+	public void setStaleIfError(Duration staleIfError) {
+		this.staleIfError = staleIfError;
+	}
+
 	public Map<String, Cache> getCaches() {
 		return this.caches;
 	}
@@ -210,6 +270,48 @@ public class TagCacheProperties {
 		 * cluster, and an invalidation then sends one script per shard, all at once.
 		 */
 		private int shards = 1;
+
+		/**
+		 * Early refresh factor of the cache; zero turns early refresh off. Unset means
+		 * 'tagcache.early-refresh-beta'.
+		 */
+		private @Nullable Double earlyRefreshBeta;
+
+		/**
+		 * How long the cache's soft-invalidated entries are served as stale while one caller per key
+		 * reloads them. Unset means 'tagcache.stale-while-revalidate'.
+		 */
+		private @Nullable Duration staleWhileRevalidate;
+
+		/**
+		 * How long after they expired or were soft-invalidated the cache's entries are served when
+		 * their reload throws; zero turns it off. Unset means 'tagcache.stale-if-error'.
+		 */
+		private @Nullable Duration staleIfError;
+
+		public @Nullable Double getEarlyRefreshBeta() {
+			return this.earlyRefreshBeta;
+		}
+
+		public void setEarlyRefreshBeta(@Nullable Double earlyRefreshBeta) {
+			this.earlyRefreshBeta = earlyRefreshBeta;
+		}
+
+		public @Nullable Duration getStaleWhileRevalidate() {
+			return this.staleWhileRevalidate;
+		}
+
+		public void setStaleWhileRevalidate(@Nullable Duration staleWhileRevalidate) {
+			this.staleWhileRevalidate = staleWhileRevalidate;
+		}
+
+		public @Nullable Duration getStaleIfError() {
+			return this.staleIfError;
+		}
+
+		public void setStaleIfError(@Nullable Duration staleIfError) {
+			this.staleIfError = staleIfError;
+		}
 
 		public int getShards() {
 			return this.shards;

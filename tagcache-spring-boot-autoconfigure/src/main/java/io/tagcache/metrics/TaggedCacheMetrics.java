@@ -1,5 +1,7 @@
 package io.tagcache.metrics;
 
+import java.util.List;
+
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tag;
@@ -101,6 +103,27 @@ public class TaggedCacheMetrics extends CacheMeterBinder<TaggedCache> {
 						+ "that skipped Redis while it was unreachable")
 				.register(registry);
 		}
+		for (String reason : List.of("early", "stale")) {
+			FunctionCounter.builder("tagcache.refreshes", cache, c -> c.getStatistics().getRefreshes(reason))
+				.tags(getTagsWithCacheName())
+				.tag("reason", reason)
+				.description("The number of entries reloaded while still served: near expiry (early) or after a "
+						+ "soft invalidation (stale)")
+				.register(registry);
+		}
+		for (String reason : List.of("revalidate", "error")) {
+			FunctionCounter.builder("tagcache.stale.served", cache, c -> c.getStatistics().getStaleServed(reason))
+				.tags(getTagsWithCacheName())
+				.tag("reason", reason)
+				.description("The number of stale values returned: while another caller reloads a soft-invalidated "
+						+ "entry (revalidate), or because the reload threw (error)")
+				.register(registry);
+		}
+		FunctionCounter.builder("tagcache.sync.waits", cache, c -> c.getStatistics().getSyncWaits())
+			.tags(getTagsWithCacheName())
+			.description("The number of synchronized loads that received the value another caller loaded, in this "
+					+ "instance or another")
+			.register(registry);
 	}
 
 }

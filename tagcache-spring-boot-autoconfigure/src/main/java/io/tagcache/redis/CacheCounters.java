@@ -23,6 +23,16 @@ final class CacheCounters implements TaggedCacheStatistics {
 
 	final LongAdder invalidatedEntries = new LongAdder();
 
+	final LongAdder earlyRefreshes = new LongAdder();
+
+	final LongAdder staleRefreshes = new LongAdder();
+
+	final LongAdder staleServedRevalidate = new LongAdder();
+
+	final LongAdder staleServedError = new LongAdder();
+
+	final LongAdder syncWaits = new LongAdder();
+
 	private final ConcurrentMap<String, LongAdder> errors = new ConcurrentHashMap<>();
 
 	void error(String operation) {
@@ -73,6 +83,29 @@ final class CacheCounters implements TaggedCacheStatistics {
 	public long getErrors(String operation) {
 		LongAdder errors = this.errors.get(operation);
 		return (errors != null) ? errors.sum() : 0;
+	}
+
+	@Override
+	public long getRefreshes(String reason) {
+		return switch (reason) {
+			case "early" -> this.earlyRefreshes.sum();
+			case "stale" -> this.staleRefreshes.sum();
+			default -> 0;
+		};
+	}
+
+	@Override
+	public long getStaleServed(String reason) {
+		return switch (reason) {
+			case "revalidate" -> this.staleServedRevalidate.sum();
+			case "error" -> this.staleServedError.sum();
+			default -> 0;
+		};
+	}
+
+	@Override
+	public long getSyncWaits() {
+		return this.syncWaits.sum();
 	}
 
 }

@@ -91,6 +91,15 @@ public final class CacheKeyspace {
 		return this.detachedKey;
 	}
 
+	/**
+	 * The lease of a load or refresh of the key (see {@code lease.lua}).
+	 * @param key the key within the cache
+	 * @return the Redis key
+	 */
+	public byte[] leaseKey(String key) {
+		return bytes(this.base + "l:" + key);
+	}
+
 	/** The marker of a put with many tags of the key in flight (see {@code pending_put_key} in {@code lib.lua}). */
 	public byte[] pendingPutKey(String key) {
 		return bytes(this.base + "p:" + key);

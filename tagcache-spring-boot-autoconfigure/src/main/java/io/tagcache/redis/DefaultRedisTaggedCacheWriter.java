@@ -117,7 +117,16 @@ final class DefaultRedisTaggedCacheWriter implements RedisTaggedCacheWriter {
 			CacheKeyspace keyspace, String key) {
 		return commands.get(keyspace.entryKey(key))
 			.toCompletableFuture()
-			.thenApply(stored -> (stored != null) ? StoredEntry.decode(stored) : null);
+			.thenApply(DefaultRedisTaggedCacheWriter::decode);
+	}
+
+	/**
+	 * An entry as read. One written by an earlier version of tagcache (without the fixed-width fields)
+	 * is a miss, which the next put overwrites; a string that is no entry at all (something else
+	 * writes under the prefix) fails the read, see {@link StoredEntry#decode}.
+	 */
+	private static @Nullable StoredEntry decode(byte @Nullable [] stored) {
+		return (stored != null && !StoredEntry.isEarlierFormat(stored)) ? StoredEntry.decode(stored) : null;
 	}
 
 	/** Read the cache's generation, {@code 0} when it was never invalidated. */
@@ -133,24 +142,21 @@ final class DefaultRedisTaggedCacheWriter implements RedisTaggedCacheWriter {
 	 * together, after the fence check when the mode carries a fence.
 	 */
 	@Override
-	public PutResult put(CacheKeyspace keyspace, String key, byte[] value, String typeHint, Duration timeToLive,
-			Collection<String> tags, PutMode mode) {
-		return execute("put", commands -> putAsync(commands, keyspace, key, value, typeHint, timeToLive, tags, mode));
+	public PutResult put(CacheKeyspace keyspace, String key, NewEntry entry, PutMode mode) {
+		return execute("put", commands -> putAsync(commands, keyspace, key, entry, mode));
 	}
 
 	/** Write an entry with its tags without blocking; see {@link #put}. */
 	@Override
-	public CompletableFuture<PutResult> putAsync(CacheKeyspace keyspace, String key, byte[] value, String typeHint,
-			Duration timeToLive, Collection<String> tags, PutMode mode) {
-		return executeAsync("put", commands -> putAsync(commands, keyspace, key, value, typeHint, timeToLive, tags, mode));
+	public CompletableFuture<PutResult> putAsync(CacheKeyspace keyspace, String key, NewEntry entry, PutMode mode) {
+		return executeAsync("put", commands -> putAsync(commands, keyspace, key, entry, mode));
 	}
 
 	private CompletableFuture<PutResult> putAsync(RedisClusterAsyncCommands<byte[], byte[]> commands,
-			CacheKeyspace keyspace, String key, byte[] value, String typeHint, Duration timeToLive,
-			Collection<String> tags, PutMode mode) {
-		if (tags.size() > TAGS_PER_SCRIPT && !timeToLive.isZero() && !mode.onlyIfAbsent()) {
-			return chunkedPutAsync(commands, keyspace, key, value, typeHint, timeToLive, List.copyOf(tags), mode, 1,
-					false);
+			CacheKeyspace keyspace, String key, NewEntry entry, PutMode mode) {
+		Collection<String> tags = entry.tags();
+		if (tags.size() > TAGS_PER_SCRIPT && !entry.timeToLive().isZero() && !mode.onlyIfAbsent()) {
+			return chunkedPutAsync(commands, keyspace, key, entry, List.copyOf(tags), mode, 1, false);
 		}
 		byte[][] keys = new byte[3 + tags.size()][];
 		keys[0] = keyspace.entryKey(key);
@@ -159,8 +165,8 @@ final class DefaultRedisTaggedCacheWriter implements RedisTaggedCacheWriter {
 		byte[][] args = new byte[6 + tags.size()][];
 		args[0] = keyspace.baseBytes();
 		args[1] = CacheKeyspace.bytes(key);
-		args[2] = StoredEntry.encode(value, typeHint, timeToLive.isZero(), tags);
-		args[3] = ttlMillis(timeToLive);
+		args[2] = entry.encode(currentTimeMillis());
+		args[3] = ttlMillis(entry.storedFor());
 		args[4] = fence(mode);
 		args[5] = mode.onlyIfAbsent() ? ONE : EMPTY;
 		int i = 0;
@@ -195,10 +201,10 @@ final class DefaultRedisTaggedCacheWriter implements RedisTaggedCacheWriter {
 	 * refused, and absent-only puts always use {@code put.lua}.
 	 */
 	private CompletableFuture<PutResult> chunkedPutAsync(RedisClusterAsyncCommands<byte[], byte[]> commands,
-			CacheKeyspace keyspace, String key, byte[] value, String typeHint, Duration timeToLive, List<String> tags,
-			PutMode mode, int attempt, boolean fenceCreated) {
+			CacheKeyspace keyspace, String key, NewEntry entry, List<String> tags, PutMode mode, int attempt,
+			boolean fenceCreated) {
 		byte[] keyBytes = CacheKeyspace.bytes(key);
-		byte[] ttl = ttlMillis(timeToLive);
+		byte[] ttl = ttlMillis(entry.storedFor());
 		byte[] marker = keyspace.pendingPutKey(key);
 		byte[] token = CacheKeyspace.bytes(UUID.randomUUID().toString());
 		List<CompletableFuture<List<Object>>> chunks = new ArrayList<>();
@@ -222,7 +228,7 @@ final class DefaultRedisTaggedCacheWriter implements RedisTaggedCacheWriter {
 		}
 		this.beforePutCheck.run();
 		byte[][] keys = { keyspace.entryKey(key), keyspace.fenceKey(), keyspace.generationKey(), marker };
-		byte[][] args = { keyspace.baseBytes(), keyBytes, StoredEntry.encode(value, typeHint, false, tags), token,
+		byte[][] args = { keyspace.baseBytes(), keyBytes, entry.encode(currentTimeMillis()), token,
 				number(tags.size()) };
 		CompletableFuture<List<Object>> checked = script(commands, TagCacheScript.PUT_CHECKED, ScriptOutputType.MULTI,
 				keys, args);
@@ -232,8 +238,7 @@ final class DefaultRedisTaggedCacheWriter implements RedisTaggedCacheWriter {
 				.anyMatch(chunk -> chunk.isDone() && !chunk.isCompletedExceptionally() && (Long) chunk.join().get(1) == 1L);
 			boolean incomplete = (Long) reply.get(0) == 3L;
 			if (incomplete && attempt < CHUNKED_PUT_ATTEMPTS) {
-				return chunkedPutAsync(commands, keyspace, key, value, typeHint, timeToLive, tags, mode, attempt + 1,
-						created);
+				return chunkedPutAsync(commands, keyspace, key, entry, tags, mode, attempt + 1, created);
 			}
 			return CompletableFuture.completedFuture(new PutResult((Long) reply.get(0) == 1L, null, created));
 		});
@@ -298,6 +303,28 @@ final class DefaultRedisTaggedCacheWriter implements RedisTaggedCacheWriter {
 	}
 
 	/** Remove an entry and fence its key; returns whether it existed. */
+	@Override
+	public CompletableFuture<LeaseResult> leaseAsync(CacheKeyspace keyspace, String key, String token,
+			Duration leaseTime, boolean orFreshEntry) {
+		byte[][] keys = { keyspace.entryKey(key), keyspace.leaseKey(key) };
+		byte[][] args = { CacheKeyspace.bytes(token), ttlMillis(leaseTime), orFreshEntry ? ONE : EMPTY };
+		return this.<List<Object>>executeAsync("lease",
+				commands -> script(commands, TagCacheScript.LEASE, ScriptOutputType.MULTI, keys, args))
+			.thenApply(reply -> switch (((Long) reply.get(0)).intValue()) {
+				case 1 -> new LeaseResult(true, null, Duration.ZERO);
+				case 2 -> new LeaseResult(false, StoredEntry.decode((byte[]) reply.get(1)), Duration.ZERO);
+				default -> new LeaseResult(false, null, Duration.ofMillis(Math.max(0, (Long) reply.get(1))));
+			});
+	}
+
+	@Override
+	public CompletableFuture<Void> releaseLeaseAsync(CacheKeyspace keyspace, String key, String token) {
+		return this.<Long>executeAsync("lease", commands -> script(commands, TagCacheScript.RELEASE_LEASE,
+				ScriptOutputType.INTEGER, new byte[][] { keyspace.leaseKey(key) },
+				new byte[][] { CacheKeyspace.bytes(token) }))
+			.thenApply(released -> null);
+	}
+
 	@Override
 	public boolean evict(CacheKeyspace keyspace, String key) {
 		byte[][] keys = { keyspace.entryKey(key), keyspace.generationKey(), keyspace.fenceKey() };

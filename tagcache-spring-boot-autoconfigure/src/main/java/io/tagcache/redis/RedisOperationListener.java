@@ -12,7 +12,7 @@ public interface RedisOperationListener {
 	 * Called when a Redis operation completed.
 	 * @param operation one of {@code get}, {@code fence}, {@code put}, {@code evict},
 	 * {@code invalidate}, {@code drain}, {@code clear}, {@code scan}, {@code registry},
-	 * {@code count}, {@code ping}, {@code load}
+	 * {@code count}, {@code ping}, {@code load}, {@code lease}
 	 * @param durationNanos how long it took, from sending to the reply
 	 * @param failed whether it failed
 	 */

@@ -4,12 +4,15 @@ import java.lang.reflect.Type;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
+import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.DoubleSupplier;
 import java.util.function.Supplier;
 import java.util.stream.IntStream;
 import java.util.stream.LongStream;
@@ -23,6 +26,8 @@ import io.tagcache.TaggedCacheStatistics;
 import io.tagcache.UncachedCause;
 import io.tagcache.ValueRefusedException;
 import io.tagcache.redis.JsonValueSerializer.DisallowedTypeException;
+import io.tagcache.redis.RedisTaggedCacheWriter.LeaseResult;
+import io.tagcache.redis.RedisTaggedCacheWriter.NewEntry;
 import io.tagcache.redis.RedisTaggedCacheWriter.PutMode;
 import io.tagcache.redis.RedisTaggedCacheWriter.PutResult;
 import org.apache.commons.logging.Log;
@@ -86,6 +91,9 @@ public final class RedisTaggedCache implements TaggedCache {
 
 	private volatile boolean registered;
 
+	/** Uniform in [0, 1), for early refresh; a test seam. */
+	private volatile DoubleSupplier random = () -> ThreadLocalRandom.current().nextDouble();
+
 	private final AtomicBoolean shardMismatchWarned = new AtomicBoolean();
 
 	RedisTaggedCache(String name, RedisTaggedCacheConfiguration configuration, RedisTaggedCacheManager manager) {
@@ -132,6 +140,11 @@ public final class RedisTaggedCache implements TaggedCache {
 	CacheKeyspace keyspaceOf(String redisKey) {
 		return (this.keyspaces.size() == 1) ? this.keyspaces.get(0)
 				: this.keyspaces.get(Math.floorMod(redisKey.hashCode(), this.keyspaces.size()));
+	}
+
+	/** Test seam: the uniform random numbers early refresh draws, in [0, 1). */
+	void random(DoubleSupplier random) {
+		this.random = random;
 	}
 
 	CacheCounters counters() {
@@ -182,8 +195,10 @@ public final class RedisTaggedCache implements TaggedCache {
 			.thenApply(entry -> toWrapper(entry, type));
 	}
 
+	/** A plain lookup's value: a stale entry (expired, kept for stale-if-error, or soft-invalidated) is a miss. */
 	private @Nullable ValueWrapper toWrapper(@Nullable StoredEntry entry, @Nullable Type type) {
-		ValueWrapper value = (entry != null) ? toValue(entry, type) : null;
+		ValueWrapper value = (entry != null && isFresh(entry, this.writer.currentTimeMillis())) ? toValue(entry, type)
+				: null;
 		if (value == null) {
 			this.counters.misses.increment();
 			return null;
@@ -251,8 +266,9 @@ public final class RedisTaggedCache implements TaggedCache {
 			}
 		};
 		CompletableFuture<@Nullable T> value = load(new LoadRequest<>(key, redisKey(key), valueType, sync, loader,
-				Thread.currentThread()), this.blocking, invoke);
-		// every step ran on this thread, a shared load's waiting included: the future is complete
+				Thread.currentThread(), this.blocking, invoke));
+		// Redis was reached and the loader called on this thread; what is left is waiting for a load
+		// another caller runs (single flight)
 		try {
 			return value.join();
 		}
@@ -279,15 +295,17 @@ public final class RedisTaggedCache implements TaggedCache {
 				return CompletableFuture.failedFuture(ex);
 			}
 		};
-		return load(new LoadRequest<>(key, redisKey(key), valueType, sync, loader, null), this.nonBlocking, invoke);
+		return load(new LoadRequest<>(key, redisKey(key), valueType, sync, loader, null, this.nonBlocking, invoke));
 	}
 
 	/**
 	 * One call of the load path.
 	 * @param owner the thread that waits for the load (blocking calls), {@code null} for non-blocking ones
+	 * @param io how Redis is reached: on the caller's thread, or without blocking
+	 * @param invoke calls the loader, timing it
 	 */
 	private record LoadRequest<T>(Object key, String redisKey, @Nullable Type valueType, boolean sync,
-			LoadCallbacks callbacks, @Nullable Thread owner) {
+			LoadCallbacks callbacks, @Nullable Thread owner, Io io, Supplier<CompletableFuture<Loaded<T>>> invoke) {
 
 		boolean untyped() {
 			return this.valueType == null;
@@ -295,40 +313,128 @@ public final class RedisTaggedCache implements TaggedCache {
 
 	}
 
+	/** An entry the load path found, and its value. */
+	private record Found(StoredEntry entry, @Nullable Object value) {
+
+	}
+
 	/**
-	 * The load path: a hit returns the stored value; a miss reads the fence, then (with {@code sync})
-	 * joins a running load of the key or leads one, calls the loader and stores its value, fenced. The
-	 * same steps serve blocking and non-blocking callers; {@code io} reaches Redis either on the
-	 * caller's thread (every future is complete when returned) or asynchronously.
+	 * The load path. A fresh entry is a hit, and may be refreshed early (XFetch) by the caller that
+	 * wins the key's lease; a soft-invalidated one is served stale while the caller that wins the lease
+	 * reloads it. Anything else is a miss: the fence is read, then (with {@code sync}) the caller joins
+	 * a running load of the key or leads one, which takes the key's lease across instances, calls the
+	 * loader and stores its value, fenced. When the loader throws, an entry that became stale shortly
+	 * before (stale-if-error) is returned instead.
 	 */
-	private <T> CompletableFuture<@Nullable T> load(LoadRequest<T> request, Io io,
-			Supplier<CompletableFuture<Loaded<T>>> invoke) {
+	private <T> CompletableFuture<@Nullable T> load(LoadRequest<T> request) {
 		CacheKeyspace keyspace = keyspaceOf(request.redisKey());
-		return io.read(keyspace, request.redisKey()).thenCompose(entry -> {
-			ValueWrapper hit = readEntry(entry, request, true);
-			if (hit != null) {
-				return completed(hit);
+		return request.io().read(keyspace, request.redisKey()).thenCompose(entry -> {
+			long now = this.writer.currentTimeMillis();
+			Found found = readEntry(entry, request);
+			if (found != null && isFresh(found.entry(), now)) {
+				this.counters.hits.increment();
+				return refreshesEarly(found.entry(), now) ? refresh(request, keyspace, found, false)
+						: CompletableFuture.completedFuture(value(found));
 			}
+			if (found != null && found.entry().isSoftInvalidated() && now < found.entry().softInvalidatedAt()
+					+ this.configuration.getStaleWhileRevalidate().toMillis()) {
+				this.counters.hits.increment();
+				return refresh(request, keyspace, found, true);
+			}
+			this.counters.misses.increment();
+			Found stale = (found != null && isStaleIfError(found.entry(), now)) ? found : null;
 			// The fence first: it decides whether a running load is recent enough to join.
-			return io.fence(keyspace)
-				.thenCompose(fence -> request.sync() ? loadOnce(request, keyspace, fence, io, invoke)
-						: loadAndStore(request, fence, io, invoke));
+			return request.io()
+				.fence(keyspace)
+				.thenCompose(fence -> request.sync() ? loadOnce(request, keyspace, fence, stale)
+						: loadAndStore(request, fence, stale));
 		});
 	}
 
 	@SuppressWarnings("unchecked")
-	private static <T> CompletableFuture<@Nullable T> completed(ValueWrapper wrapper) {
-		return CompletableFuture.completedFuture((T) wrapper.get());
+	private static <T> @Nullable T value(Found found) {
+		return (T) found.value();
+	}
+
+	/** Whether an entry is served as is: neither expired nor soft-invalidated. */
+	private static boolean isFresh(StoredEntry entry, long now) {
+		return !entry.isSoftInvalidated() && !entry.isExpiredAt(now);
+	}
+
+	/** Whether a stale entry may still be returned when its reload throws. */
+	private boolean isStaleIfError(StoredEntry entry, long now) {
+		long window = this.configuration.getStaleIfError().toMillis();
+		return window > 0 && entry.staleSince() != 0 && now < entry.staleSince() + window;
 	}
 
 	/**
-	 * Single flight: lead the key's load, or wait for a running one whose fence is at least the
-	 * caller's (see {@link #joinOrLead}). The leader looks the entry up once more (uncounted): a load
-	 * that finished between its miss and its registration stored it.
+	 * XFetch (Vattani, Chierichetti, Lowenstein, PVLDB 2015): refresh when {@code now - delta * beta *
+	 * ln(u)} reaches the expiry, {@code delta} the time the last load took and {@code u} uniform in
+	 * (0, 1]; the probability grows as expiry nears, sooner for slow loads and a larger beta.
+	 */
+	private boolean refreshesEarly(StoredEntry entry, long now) {
+		double beta = this.configuration.getEarlyRefreshBeta();
+		if (beta <= 0 || entry.expiresAt() == 0 || entry.loadMillis() == 0) {
+			return false;
+		}
+		double gap = -entry.loadMillis() * beta * Math.log(1 - this.random.getAsDouble());
+		return now + gap >= entry.expiresAt();
+	}
+
+	/**
+	 * Reload an entry that is still served: the caller that takes the key's lease loads (its fence read
+	 * first) and stores; every other caller, here or in another instance, gets the entry's value. A
+	 * refresh near expiry that fails returns the value the entry still holds; a reload of a
+	 * soft-invalidated entry that fails returns it only within stale-if-error.
+	 */
+	private <T> CompletableFuture<@Nullable T> refresh(LoadRequest<T> request, CacheKeyspace keyspace, Found found,
+			boolean stale) {
+		String token = holder(0);
+		return request.io().lease(keyspace, request.redisKey(), token, false).thenCompose(lease -> {
+			if (lease == null || !lease.acquired()) {
+				if (stale) {
+					this.counters.staleServedRevalidate.increment();
+				}
+				return CompletableFuture.completedFuture(value(found));
+			}
+			(stale ? this.counters.staleRefreshes : this.counters.earlyRefreshes).increment();
+			CompletableFuture<@Nullable T> reloaded = request.io()
+				.fence(keyspace)
+				.thenCompose(fence -> loadAndStore(request, fence, stale ? found : null));
+			return release(reloaded, keyspace, request.redisKey(), token).exceptionallyCompose(ex -> {
+				if (stale) {
+					return CompletableFuture.failedFuture(ex);
+				}
+				logger.debug("Early refresh of key '" + request.redisKey() + "' in cache '" + this.name
+						+ "' failed; the entry is served until it expires", ex);
+				return CompletableFuture.completedFuture(value(found));
+			});
+		});
+	}
+
+	/**
+	 * A holder of a key's lease: the fence its load read ({@code 0} for a refresh), so that a load with
+	 * a newer fence takes the lease over instead of waiting for it (see {@code lease.lua}), and an id.
+	 */
+	private static String holder(long fence) {
+		return fence + ":" + UUID.randomUUID();
+	}
+
+	/** Give the lease back once the load completed, whatever its outcome; the load's result is kept. */
+	private <T> CompletableFuture<T> release(CompletableFuture<T> load, CacheKeyspace keyspace, String redisKey,
+			String token) {
+		return load.whenComplete((value, ex) -> this.guard.callAsync("lease", this.name, this.counters,
+				() -> this.writer.releaseLeaseAsync(keyspace, redisKey, token)));
+	}
+
+	/**
+	 * Single flight in this JVM: lead the key's load, or wait for a running one whose fence is at least
+	 * the caller's (see {@link #joinOrLead}). The leader then takes the key's lease across instances
+	 * (see {@link #loadLeased}).
 	 */
 	@SuppressWarnings("unchecked")
 	private <T> CompletableFuture<@Nullable T> loadOnce(LoadRequest<T> request, CacheKeyspace keyspace, long fence,
-			Io io, Supplier<CompletableFuture<Loaded<T>>> invoke) {
+			@Nullable Found stale) {
 		Load load = new Load(request.owner(), fence);
 		Load running = joinOrLead(request.redisKey(), load);
 		if (running != null) {
@@ -337,14 +443,13 @@ public final class RedisTaggedCache implements TaggedCache {
 						+ request.key() + "' in cache '" + this.name + "': the loader asked the cache for the key it "
 						+ "is loading"));
 			}
+			this.counters.syncWaits.increment();
 			return running.result.thenApply(value -> (T) value);
 		}
 		CompletableFuture<@Nullable T> value;
 		try {
-			value = io.read(keyspace, request.redisKey()).thenCompose(entry -> {
-				ValueWrapper stored = readEntry(entry, request, false);
-				return (stored != null) ? completed(stored) : loadAndStore(request, fence, io, invoke);
-			});
+			value = loadLeased(request, keyspace, fence, stale, Duration.ofMillis(FIRST_LEASE_POLL_MILLIS),
+					System.nanoTime() + this.manager.syncTimeout().toNanos());
 		}
 		catch (RuntimeException | Error ex) {
 			value = CompletableFuture.failedFuture(ex);
@@ -361,13 +466,89 @@ public final class RedisTaggedCache implements TaggedCache {
 		});
 	}
 
-	/** Call the loader and store what it returns, fenced; the value is returned once it is stored or refused. */
-	private <T> CompletableFuture<@Nullable T> loadAndStore(LoadRequest<T> request, long fence, Io io,
-			Supplier<CompletableFuture<Loaded<T>>> invoke) {
-		return invoke.get().thenCompose(loaded -> store(request, loaded, fence, io).thenApply(stored -> loaded.value()));
+	/** The first wait before a load looks again for the value another instance is loading. */
+	private static final long FIRST_LEASE_POLL_MILLIS = 5;
+
+	/** The longest wait between two looks. */
+	private static final long LAST_LEASE_POLL_MILLIS = 100;
+
+	/**
+	 * Single flight across instances: take the key's lease, or find its entry fresh (a load that
+	 * finished between the miss and now stored it). The holder loads, stores and gives the lease
+	 * back. Another instance's caller looks again (a blocking caller on its own thread, so that the
+	 * loader still runs there) after a wait that grows from
+	 * {@value #FIRST_LEASE_POLL_MILLIS} ms by half each time up to {@value #LAST_LEASE_POLL_MILLIS} ms
+	 * (one caller per key and JVM: the others wait for it in this JVM), until it finds the entry, takes
+	 * the lease (the holder gave it back without storing, or died and the lease expired), or the sync
+	 * timeout passed: then it loads without the lease. A caller whose fence is newer than the holder's
+	 * (an invalidation of the slot came in between) does not wait: it takes the lease over, as a
+	 * caller in this JVM does not join an older load. A value found was stored by a load whose fence
+	 * check held against every invalidation of its tags since it started, so it is fresh for this
+	 * caller too. When Redis cannot be reached the caller loads on its own.
+	 */
+	private <T> CompletableFuture<@Nullable T> loadLeased(LoadRequest<T> request, CacheKeyspace keyspace, long fence,
+			@Nullable Found stale, Duration poll, long deadline) {
+		if (fence == UNKNOWN_FENCE) {
+			// Redis could not be reached, or invalidations of this JVM wait for their replay: no lease
+			return loadAndStore(request, fence, stale);
+		}
+		String token = holder(fence);
+		boolean first = poll.toMillis() == FIRST_LEASE_POLL_MILLIS;
+		return request.io().lease(keyspace, request.redisKey(), token, true).thenCompose(lease -> {
+			if (lease == null) {
+				return loadAndStore(request, fence, stale);
+			}
+			if (lease.entry() != null) {
+				Found found = readEntry(lease.entry(), request);
+				if (found != null) {
+					if (!first) {
+						this.counters.syncWaits.increment();
+					}
+					return CompletableFuture.completedFuture(value(found));
+				}
+				// unreadable as the requested type: load and store it anew, without the lease
+				return loadAndStore(request, fence, stale);
+			}
+			if (lease.acquired()) {
+				return release(loadAndStore(request, fence, stale), keyspace, request.redisKey(), token);
+			}
+			if (System.nanoTime() - deadline >= 0) {
+				return loadAndStore(request, fence, stale);
+			}
+			Duration next = Duration.ofMillis(Math.min(LAST_LEASE_POLL_MILLIS, poll.toMillis() * 3 / 2));
+			return request.io()
+				.delay(poll)
+				.thenCompose(waited -> loadLeased(request, keyspace, fence, stale, next, deadline));
+		});
 	}
 
-	private CompletableFuture<Boolean> store(LoadRequest<?> request, Loaded<?> loaded, long fence, Io io) {
+	/**
+	 * Call the loader and store what it returns, fenced; the value is returned once it is stored or
+	 * refused. When the loader throws and a stale entry may be served (stale-if-error), it is returned.
+	 */
+	private <T> CompletableFuture<@Nullable T> loadAndStore(LoadRequest<T> request, long fence,
+			@Nullable Found stale) {
+		long start = this.writer.currentTimeMillis();
+		// a load costs at least a round trip: recorded as a millisecond at least, so early refresh has a delta
+		CompletableFuture<@Nullable T> value = request.invoke().get().thenCompose(loaded -> store(request, loaded, fence,
+				Duration.ofMillis(Math.max(1, this.writer.currentTimeMillis() - start))).thenApply(stored -> loaded.value()));
+		if (stale == null) {
+			return value;
+		}
+		return value.exceptionallyCompose(ex -> {
+			if (!isStaleIfError(stale.entry(), this.writer.currentTimeMillis())) {
+				return CompletableFuture.failedFuture(ex);
+			}
+			this.counters.staleServedError.increment();
+			if (logger.isDebugEnabled()) {
+				logger.debug("Reload of key '" + request.redisKey() + "' in cache '" + this.name
+						+ "' failed; serving the stale entry (stale-if-error)", ex);
+			}
+			return CompletableFuture.completedFuture(value(stale));
+		});
+	}
+
+	private CompletableFuture<Boolean> store(LoadRequest<?> request, Loaded<?> loaded, long fence, Duration loadTime) {
 		if (!loaded.isStored()) {
 			return CompletableFuture.completedFuture(false);
 		}
@@ -384,7 +565,8 @@ public final class RedisTaggedCache implements TaggedCache {
 		if (serialized == null || !mayStoreLoad(fence)) {
 			return CompletableFuture.completedFuture(false);
 		}
-		return io.put(request.redisKey(), serialized, tags, timeToLive(loaded.timeToLive()), PutMode.fenced(fence))
+		return request.io()
+			.put(request.redisKey(), newEntry(serialized, tags, loaded.timeToLive(), loadTime), PutMode.fenced(fence))
 			.thenApply(result -> result != null && result.written());
 	}
 
@@ -405,24 +587,21 @@ public final class RedisTaggedCache implements TaggedCache {
 	}
 
 	/**
-	 * The value of an entry read by the load path; counted as a hit or a miss when {@code counted}
-	 * (the leader's second look is not). An entry that cannot be read as the requested type is a miss,
-	 * after the loader was told.
+	 * The entry the load path found and its value; {@code null} when there is none, or when it cannot
+	 * be read as the requested type (after the loader was told).
 	 */
-	private @Nullable ValueWrapper readEntry(@Nullable StoredEntry entry, LoadRequest<?> request, boolean counted) {
-		ValueWrapper value = null;
-		if (entry != null) {
-			try {
-				value = toValue(entry, request.valueType());
-			}
-			catch (IllegalStateException ex) {
-				request.callbacks().unreadable(ex);
-			}
+	private @Nullable Found readEntry(@Nullable StoredEntry entry, LoadRequest<?> request) {
+		if (entry == null) {
+			return null;
 		}
-		if (counted) {
-			((value != null) ? this.counters.hits : this.counters.misses).increment();
+		try {
+			ValueWrapper value = toValue(entry, request.valueType());
+			return (value != null) ? new Found(entry, value.get()) : null;
 		}
-		return value;
+		catch (IllegalStateException ex) {
+			request.callbacks().unreadable(ex);
+			return null;
+		}
 	}
 
 	/**
@@ -452,7 +631,8 @@ public final class RedisTaggedCache implements TaggedCache {
 	/**
 	 * How the load path reaches Redis: {@link #blocking} on the caller's thread (each future is
 	 * complete when returned), or {@link #nonBlocking}. Failures are absorbed by the outage guard:
-	 * a failed read is a miss, a failed fence read {@link #UNKNOWN_FENCE}, a failed put {@code null}.
+	 * a failed read is a miss, a failed fence read {@link #UNKNOWN_FENCE}, a failed put or lease
+	 * {@code null}.
 	 */
 	private interface Io {
 
@@ -460,8 +640,13 @@ public final class RedisTaggedCache implements TaggedCache {
 
 		CompletableFuture<Long> fence(CacheKeyspace keyspace);
 
-		CompletableFuture<@Nullable PutResult> put(String redisKey, Serialized serialized, List<String> tags,
-				Duration timeToLive, PutMode mode);
+		CompletableFuture<@Nullable PutResult> put(String redisKey, NewEntry entry, PutMode mode);
+
+		CompletableFuture<@Nullable LeaseResult> lease(CacheKeyspace keyspace, String redisKey, String token,
+				boolean orFreshEntry);
+
+		/** Completes after the delay: the blocking twin waits on the caller's thread, so that the steps after it run there. */
+		CompletableFuture<Void> delay(Duration delay);
 
 	}
 
@@ -478,19 +663,48 @@ public final class RedisTaggedCache implements TaggedCache {
 		}
 
 		@Override
-		public CompletableFuture<@Nullable PutResult> put(String redisKey, Serialized serialized, List<String> tags,
-				Duration timeToLive, PutMode mode) {
-			return CompletableFuture.completedFuture(write(redisKey, serialized, tags, timeToLive, mode));
+		public CompletableFuture<@Nullable PutResult> put(String redisKey, NewEntry entry, PutMode mode) {
+			return CompletableFuture.completedFuture(write(redisKey, entry, mode));
+		}
+
+		@Override
+		public CompletableFuture<@Nullable LeaseResult> lease(CacheKeyspace keyspace, String redisKey, String token,
+				boolean orFreshEntry) {
+			RedisTaggedCache cache = RedisTaggedCache.this;
+			return CompletableFuture.completedFuture(cache.guard.call("lease", cache.name, cache.counters,
+					() -> join(cache.writer.leaseAsync(keyspace, redisKey, token, cache.manager.syncTimeout(),
+							orFreshEntry)),
+					() -> null));
+		}
+
+		@Override
+		public CompletableFuture<Void> delay(Duration delay) {
+			RedisTaggedCache.this.manager.delay(delay).join();
+			return CompletableFuture.completedFuture(null);
 		}
 
 	};
+
+	/** Wait for a writer's future on the caller's thread; its failure is thrown as it is, for the guard. */
+	private static <T> T join(CompletableFuture<T> future) {
+		try {
+			return future.join();
+		}
+		catch (CompletionException ex) {
+			if (ex.getCause() instanceof RuntimeException failure) {
+				throw failure;
+			}
+			throw ex;
+		}
+	}
 
 	private final Io nonBlocking = new Io() {
 
 		@Override
 		public CompletableFuture<@Nullable StoredEntry> read(CacheKeyspace keyspace, String redisKey) {
-			return RedisTaggedCache.this.guard.callAsync("get", RedisTaggedCache.this.name,
-					RedisTaggedCache.this.counters, () -> RedisTaggedCache.this.writer.readAsync(keyspace, redisKey));
+			RedisTaggedCache cache = RedisTaggedCache.this;
+			return cache.guard.callAsync("get", cache.name, cache.counters,
+					() -> cache.writer.readAsync(keyspace, redisKey));
 		}
 
 		@Override
@@ -499,9 +713,21 @@ public final class RedisTaggedCache implements TaggedCache {
 		}
 
 		@Override
-		public CompletableFuture<@Nullable PutResult> put(String redisKey, Serialized serialized, List<String> tags,
-				Duration timeToLive, PutMode mode) {
-			return writeAsync(redisKey, serialized, tags, timeToLive, mode);
+		public CompletableFuture<@Nullable PutResult> put(String redisKey, NewEntry entry, PutMode mode) {
+			return writeAsync(redisKey, entry, mode);
+		}
+
+		@Override
+		public CompletableFuture<@Nullable LeaseResult> lease(CacheKeyspace keyspace, String redisKey, String token,
+				boolean orFreshEntry) {
+			RedisTaggedCache cache = RedisTaggedCache.this;
+			return cache.guard.callAsync("lease", cache.name, cache.counters,
+					() -> cache.writer.leaseAsync(keyspace, redisKey, token, cache.manager.syncTimeout(), orFreshEntry));
+		}
+
+		@Override
+		public CompletableFuture<Void> delay(Duration delay) {
+			return RedisTaggedCache.this.manager.delay(delay);
 		}
 
 	};
@@ -577,7 +803,7 @@ public final class RedisTaggedCache implements TaggedCache {
 		if (serialized == null || !mayStoreLoad(fence)) {
 			return CompletableFuture.completedFuture(false);
 		}
-		return writeAsync(redisKey, serialized, valid, timeToLive(timeToLive), PutMode.fenced(fence))
+		return writeAsync(redisKey, newEntry(serialized, valid, timeToLive, Duration.ZERO), PutMode.fenced(fence))
 			.thenApply(result -> result != null && result.written());
 	}
 
@@ -590,8 +816,15 @@ public final class RedisTaggedCache implements TaggedCache {
 		}
 	}
 
-	private Duration timeToLive(@Nullable Duration timeToLive) {
-		return (timeToLive != null) ? timeToLive : this.configuration.getTimeToLive();
+	/**
+	 * What a put writes: the value with its tags and time to live (the cache's default when
+	 * {@code null}), kept after expiry for stale-if-error, and how long its load took.
+	 */
+	private NewEntry newEntry(Serialized serialized, List<String> tags, @Nullable Duration timeToLive,
+			Duration loadTime) {
+		return new NewEntry(serialized.json(), serialized.typeHint(), tags,
+				(timeToLive != null) ? timeToLive : this.configuration.getTimeToLive(),
+				this.configuration.getStaleIfError(), loadTime);
 	}
 
 	@Override
@@ -611,16 +844,15 @@ public final class RedisTaggedCache implements TaggedCache {
 	private @Nullable PutResult write(String redisKey, @Nullable Object value, List<String> tags,
 			@Nullable Duration timeToLive, PutMode mode, boolean untypedReads) {
 		Serialized serialized = serialize(value, untypedReads);
-		return (serialized != null) ? write(redisKey, serialized, tags, timeToLive(timeToLive), mode) : null;
+		return (serialized != null) ? write(redisKey, newEntry(serialized, tags, timeToLive, Duration.ZERO), mode)
+				: null;
 	}
 
 	/** Write on the caller's thread; returns {@code null} when Redis failed (absorbed). */
-	private @Nullable PutResult write(String redisKey, Serialized serialized, List<String> tags, Duration timeToLive,
-			PutMode mode) {
+	private @Nullable PutResult write(String redisKey, NewEntry entry, PutMode mode) {
 		PutResult result = this.guard.call("put", this.name, this.counters, () -> {
 			ensureRegistered();
-			PutResult written = this.writer.put(keyspaceOf(redisKey), redisKey, serialized.json(),
-					serialized.typeHint(), timeToLive, tags, mode);
+			PutResult written = this.writer.put(keyspaceOf(redisKey), redisKey, entry, mode);
 			if (written.fenceCreated()) {
 				// the slot had lost its data, and the registry may have lost this cache with it
 				register();
@@ -633,13 +865,11 @@ public final class RedisTaggedCache implements TaggedCache {
 		return result;
 	}
 
-	/** {@link #write(String, Serialized, List, Duration, PutMode)} without blocking. */
-	private CompletableFuture<@Nullable PutResult> writeAsync(String redisKey, Serialized serialized, List<String> tags,
-			Duration timeToLive, PutMode mode) {
+	/** {@link #write(String, NewEntry, PutMode)} without blocking. */
+	private CompletableFuture<@Nullable PutResult> writeAsync(String redisKey, NewEntry entry, PutMode mode) {
 		return this.guard
 			.callAsync("put", this.name, this.counters, () -> ensureRegisteredAsync()
-				.thenCompose(registered -> this.writer.putAsync(keyspaceOf(redisKey), redisKey, serialized.json(),
-						serialized.typeHint(), timeToLive, tags, mode))
+				.thenCompose(registered -> this.writer.putAsync(keyspaceOf(redisKey), redisKey, entry, mode))
 				.thenCompose(result -> result.fenceCreated() ? registerAsync().thenApply(registered -> result)
 						: CompletableFuture.completedFuture(result)))
 			.thenApply(result -> {

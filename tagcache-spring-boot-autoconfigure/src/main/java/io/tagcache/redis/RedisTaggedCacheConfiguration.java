@@ -13,7 +13,7 @@ public final class RedisTaggedCacheConfiguration {
 	public static final int MAX_SHARDS = 1024;
 
 	private static final RedisTaggedCacheConfiguration DEFAULT = new RedisTaggedCacheConfiguration(Duration.ofHours(1),
-			true, 1);
+			true, 1, 1.0, Duration.ofMinutes(1), Duration.ZERO);
 
 	private final Duration timeToLive;
 
@@ -21,13 +21,27 @@ public final class RedisTaggedCacheConfiguration {
 
 	private final int shards;
 
-	private RedisTaggedCacheConfiguration(Duration timeToLive, boolean cacheNullValues, int shards) {
+	private final double earlyRefreshBeta;
+
+	private final Duration staleWhileRevalidate;
+
+	private final Duration staleIfError;
+
+	private RedisTaggedCacheConfiguration(Duration timeToLive, boolean cacheNullValues, int shards,
+			double earlyRefreshBeta, Duration staleWhileRevalidate, Duration staleIfError) {
 		this.timeToLive = timeToLive;
 		this.cacheNullValues = cacheNullValues;
 		this.shards = shards;
+		this.earlyRefreshBeta = earlyRefreshBeta;
+		this.staleWhileRevalidate = staleWhileRevalidate;
+		this.staleIfError = staleIfError;
 	}
 
-	/** One hour time to live, {@code null} values cached, one shard. */
+	/**
+	 * One hour time to live, {@code null} values cached, one shard, early refresh with beta 1, stale
+	 * while revalidating for a minute after a soft invalidation, no stale values on errors.
+	 * @return the default configuration
+	 */
 	public static RedisTaggedCacheConfiguration defaultConfig() {
 		return DEFAULT;
 	}
@@ -40,7 +54,8 @@ public final class RedisTaggedCacheConfiguration {
 	public RedisTaggedCacheConfiguration withTimeToLive(Duration timeToLive) {
 		Assert.notNull(timeToLive, "Time to live must not be null");
 		Assert.isTrue(!timeToLive.isNegative(), () -> "Time to live must not be negative, was " + timeToLive);
-		return new RedisTaggedCacheConfiguration(timeToLive, this.cacheNullValues, this.shards);
+		return new RedisTaggedCacheConfiguration(timeToLive, this.cacheNullValues, this.shards, this.earlyRefreshBeta,
+				this.staleWhileRevalidate, this.staleIfError);
 	}
 
 	/**
@@ -49,7 +64,8 @@ public final class RedisTaggedCacheConfiguration {
 	 * @return a new configuration
 	 */
 	public RedisTaggedCacheConfiguration withNullValues(boolean cacheNullValues) {
-		return new RedisTaggedCacheConfiguration(this.timeToLive, cacheNullValues, this.shards);
+		return new RedisTaggedCacheConfiguration(this.timeToLive, cacheNullValues, this.shards, this.earlyRefreshBeta,
+				this.staleWhileRevalidate, this.staleIfError);
 	}
 
 	/**
@@ -63,7 +79,65 @@ public final class RedisTaggedCacheConfiguration {
 	public RedisTaggedCacheConfiguration withShards(int shards) {
 		Assert.isTrue(shards >= 1 && shards <= MAX_SHARDS,
 				() -> "Shards must be between 1 and " + MAX_SHARDS + ", was " + shards);
-		return new RedisTaggedCacheConfiguration(this.timeToLive, this.cacheNullValues, shards);
+		return new RedisTaggedCacheConfiguration(this.timeToLive, this.cacheNullValues, shards, this.earlyRefreshBeta,
+				this.staleWhileRevalidate, this.staleIfError);
+	}
+
+	/**
+	 * Return a configuration with the given early refresh factor (XFetch's beta, Vattani et al.,
+	 * PVLDB 2015): a hit of a load with a loader refreshes the entry before it expires with a
+	 * probability that grows as expiry nears, faster for entries whose load took longer; larger
+	 * values refresh earlier. {@code 0} turns early refresh off.
+	 * @param beta zero or more
+	 * @return a new configuration
+	 */
+	public RedisTaggedCacheConfiguration withEarlyRefreshBeta(double beta) {
+		Assert.isTrue(beta >= 0 && Double.isFinite(beta), () -> "Early refresh beta must be zero or more, was " + beta);
+		return new RedisTaggedCacheConfiguration(this.timeToLive, this.cacheNullValues, this.shards, beta,
+				this.staleWhileRevalidate, this.staleIfError);
+	}
+
+	/**
+	 * Return a configuration whose soft-invalidated entries are served as stale for at most the given
+	 * time, while one caller per key reloads them.
+	 * @param staleWhileRevalidate a positive duration
+	 * @return a new configuration
+	 */
+	public RedisTaggedCacheConfiguration withStaleWhileRevalidate(Duration staleWhileRevalidate) {
+		Assert.notNull(staleWhileRevalidate, "Stale-while-revalidate must not be null");
+		Assert.isTrue(!staleWhileRevalidate.isNegative() && !staleWhileRevalidate.isZero(),
+				() -> "Stale-while-revalidate must be positive, was " + staleWhileRevalidate);
+		return new RedisTaggedCacheConfiguration(this.timeToLive, this.cacheNullValues, this.shards,
+				this.earlyRefreshBeta, staleWhileRevalidate, this.staleIfError);
+	}
+
+	/**
+	 * Return a configuration whose entries are served, when their reload throws, for the given time
+	 * after they expired or were soft-invalidated (they stay in Redis that long, and invalidations
+	 * still remove them). {@link Duration#ZERO} (the default) turns it off.
+	 * @param staleIfError zero or a positive duration
+	 * @return a new configuration
+	 */
+	public RedisTaggedCacheConfiguration withStaleIfError(Duration staleIfError) {
+		Assert.notNull(staleIfError, "Stale-if-error must not be null");
+		Assert.isTrue(!staleIfError.isNegative(), () -> "Stale-if-error must not be negative, was " + staleIfError);
+		return new RedisTaggedCacheConfiguration(this.timeToLive, this.cacheNullValues, this.shards,
+				this.earlyRefreshBeta, this.staleWhileRevalidate, staleIfError);
+	}
+
+	/** The early refresh factor; {@code 0} when early refresh is off. */
+	public double getEarlyRefreshBeta() {
+		return this.earlyRefreshBeta;
+	}
+
+	/** How long a soft-invalidated entry is served as stale while it is reloaded. */
+	public Duration getStaleWhileRevalidate() {
+		return this.staleWhileRevalidate;
+	}
+
+	/** How long after it became stale an entry is served when its reload throws; zero when off. */
+	public Duration getStaleIfError() {
+		return this.staleIfError;
 	}
 
 	/** The number of hash slots the cache's entries are spread over. */
@@ -84,7 +158,8 @@ public final class RedisTaggedCacheConfiguration {
 	@Override
 	public String toString() {
 		return "RedisTaggedCacheConfiguration[timeToLive=" + this.timeToLive + ", cacheNullValues="
-				+ this.cacheNullValues + ", shards=" + this.shards + "]";
+				+ this.cacheNullValues + ", shards=" + this.shards + ", earlyRefreshBeta=" + this.earlyRefreshBeta
+				+ ", staleWhileRevalidate=" + this.staleWhileRevalidate + ", staleIfError=" + this.staleIfError + "]";
 	}
 
 }

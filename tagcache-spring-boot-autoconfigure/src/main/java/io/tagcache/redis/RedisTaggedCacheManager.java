@@ -14,6 +14,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -80,6 +81,8 @@ public final class RedisTaggedCacheManager implements TaggedCacheManager, SmartI
 
 	private final Duration transactionHold;
 
+	private final Duration syncTimeout;
+
 	/** Runs the replay of queued invalidations and the search for abandoned drains. */
 	private final ScheduledThreadPoolExecutor maintenance;
 
@@ -93,6 +96,7 @@ public final class RedisTaggedCacheManager implements TaggedCacheManager, SmartI
 		this.defaults = builder.defaults;
 		this.createOnMissingCache = builder.createOnMissingCache;
 		this.transactionHold = builder.transactionHold;
+		this.syncTimeout = builder.syncTimeout;
 		this.operationListeners.addAll(builder.operationListeners);
 		this.writer = builder.writer(this::notifyOperation);
 		this.maintenance = new ScheduledThreadPoolExecutor(1, runnable -> {
@@ -291,6 +295,24 @@ public final class RedisTaggedCacheManager implements TaggedCacheManager, SmartI
 	/** The configuration of caches created on demand. */
 	public RedisTaggedCacheConfiguration getCacheDefaults() {
 		return this.defaults;
+	}
+
+	/** How long a synchronized load waits for another instance's load, and how long a lease lasts. */
+	Duration syncTimeout() {
+		return this.syncTimeout;
+	}
+
+	/** A future completing after the delay, on the maintenance thread: for waits that must not hold a thread. */
+	CompletableFuture<Void> delay(Duration delay) {
+		CompletableFuture<Void> done = new CompletableFuture<>();
+		try {
+			this.maintenance.schedule(() -> done.complete(null), delay.toNanos(), TimeUnit.NANOSECONDS);
+		}
+		catch (RejectedExecutionException ex) {
+			// the manager stopped: no one waits any more
+			done.complete(null);
+		}
+		return done;
 	}
 
 	RedisTaggedCacheWriter writer() {
@@ -627,6 +649,8 @@ public final class RedisTaggedCacheManager implements TaggedCacheManager, SmartI
 
 		private Duration transactionHold = Duration.ofMinutes(1);
 
+		private Duration syncTimeout = Duration.ofSeconds(10);
+
 		private final List<RedisOperationListener> operationListeners = new ArrayList<>();
 
 		private final List<Consumer<? super RedisTaggedCache>> cacheCreationListeners = new ArrayList<>();
@@ -835,6 +859,20 @@ public final class RedisTaggedCacheManager implements TaggedCacheManager, SmartI
 			Assert.isTrue(hold != null && !hold.isNegative() && !hold.isZero(),
 					() -> "Transaction hold must be positive, was " + hold);
 			this.transactionHold = hold;
+			return this;
+		}
+
+		/**
+		 * Set how long a synchronized load ({@code sync = true}, {@code Cache.get(key, Callable)}) waits
+		 * for another instance's load of the key before it calls the loader itself (default 10 seconds).
+		 * It is also how long a load's lease lasts, so a lease whose holder died ends after it.
+		 * @param timeout a positive duration
+		 * @return this builder
+		 */
+		public Builder syncTimeout(Duration timeout) {
+			Assert.isTrue(timeout != null && !timeout.isNegative() && !timeout.isZero(),
+					() -> "Sync timeout must be positive, was " + timeout);
+			this.syncTimeout = timeout;
 			return this;
 		}
 

@@ -84,29 +84,45 @@ public interface RedisTaggedCacheWriter {
 	 * records; checked against the fence first when the mode carries one.
 	 * @param keyspace the cache slot
 	 * @param key the key within the cache
-	 * @param value the serialized value, empty for {@code null}
-	 * @param typeHint the value's type hint, {@code ""} for {@code null}
-	 * @param timeToLive the entry's time to live, {@link Duration#ZERO} for none
-	 * @param tags the entry's tags, valid per {@code TagRules}
+	 * @param entry what to write
 	 * @param mode fenced, absent-only, or neither
 	 * @return what the put did
 	 */
-	PutResult put(CacheKeyspace keyspace, String key, byte[] value, String typeHint, Duration timeToLive,
-			Collection<String> tags, PutMode mode);
+	PutResult put(CacheKeyspace keyspace, String key, NewEntry entry, PutMode mode);
 
 	/**
 	 * {@link #put} without blocking.
 	 * @param keyspace the cache slot
 	 * @param key the key within the cache
-	 * @param value the serialized value, empty for {@code null}
-	 * @param typeHint the value's type hint, {@code ""} for {@code null}
-	 * @param timeToLive the entry's time to live, {@link Duration#ZERO} for none
-	 * @param tags the entry's tags
+	 * @param entry what to write
 	 * @param mode fenced, absent-only, or neither
 	 * @return what the put did
 	 */
-	CompletableFuture<PutResult> putAsync(CacheKeyspace keyspace, String key, byte[] value, String typeHint,
-			Duration timeToLive, Collection<String> tags, PutMode mode);
+	CompletableFuture<PutResult> putAsync(CacheKeyspace keyspace, String key, NewEntry entry, PutMode mode);
+
+	/**
+	 * Take the lease of a key, so that one load (or refresh) of it runs at a time across every
+	 * instance; the lease expires on its own after {@code leaseTime}.
+	 * @param keyspace the cache slot
+	 * @param key the key within the cache
+	 * @param token the holder: {@code <fence>:<id>}, the fence its load read ({@code 0} for a refresh); a
+	 * holder with a newer fence than the current one takes the lease over
+	 * @param leaseTime how long the lease lasts unless given back
+	 * @param orFreshEntry whether to return the key's entry instead, when it is fresh (neither expired
+	 * nor soft-invalidated): a load that finds one need not run
+	 * @return whether the lease was taken, or the fresh entry, or how long another holds it
+	 */
+	CompletableFuture<LeaseResult> leaseAsync(CacheKeyspace keyspace, String key, String token, Duration leaseTime,
+			boolean orFreshEntry);
+
+	/**
+	 * Give a lease back, if it is still the holder's.
+	 * @param keyspace the cache slot
+	 * @param key the key within the cache
+	 * @param token the holder's token
+	 * @return completes when given back
+	 */
+	CompletableFuture<Void> releaseLeaseAsync(CacheKeyspace keyspace, String key, String token);
 
 	/**
 	 * Remove an entry with its records, and fence its key.
@@ -231,6 +247,70 @@ public interface RedisTaggedCacheWriter {
 	 * Release what the writer holds (its own connection, if any) when the manager stops.
 	 */
 	default void close() {
+	}
+
+	/**
+	 * The writer's clock, which entries' expiry and staleness are measured with.
+	 * @return the current time, epoch milliseconds
+	 */
+	default long currentTimeMillis() {
+		return System.currentTimeMillis();
+	}
+
+	/**
+	 * What a put writes.
+	 * @param value the serialized value, empty for {@code null}
+	 * @param typeHint the value's type hint, {@code ""} for {@code null}
+	 * @param tags the entry's tags, valid per {@code TagRules}
+	 * @param timeToLive the entry's time to live, {@link Duration#ZERO} for none
+	 * @param keptAfterExpiry how long the entry stays stored after it expired, to be served when a
+	 * reload fails (stale-if-error); invalidations reach it all that time
+	 * @param loadTime how long the value took to load, recorded for early refresh
+	 */
+	record NewEntry(byte[] value, String typeHint, Collection<String> tags, Duration timeToLive,
+			Duration keptAfterExpiry, Duration loadTime) {
+
+		/**
+		 * An entry kept no longer than its time to live, whose load took no time.
+		 * @param value the serialized value
+		 * @param typeHint the value's type hint
+		 * @param tags the entry's tags
+		 * @param timeToLive the entry's time to live
+		 * @return the entry
+		 */
+		public static NewEntry of(byte[] value, String typeHint, Collection<String> tags, Duration timeToLive) {
+			return new NewEntry(value, typeHint, tags, timeToLive, Duration.ZERO, Duration.ZERO);
+		}
+
+		/**
+		 * How long the entry is stored: its time to live and the time it is kept after it.
+		 * @return {@link Duration#ZERO} for an entry that never expires
+		 */
+		public Duration storedFor() {
+			return this.timeToLive.isZero() ? Duration.ZERO : this.timeToLive.plus(this.keptAfterExpiry);
+		}
+
+		/**
+		 * Encode the entry as stored, expiring {@code timeToLive} after {@code now}.
+		 * @param now the writer's clock, epoch milliseconds
+		 * @return the stored string
+		 */
+		public byte[] encode(long now) {
+			return StoredEntry.encode(this.value, this.typeHint,
+					this.timeToLive.isZero() ? 0 : now + Math.max(1, this.timeToLive.toMillis()),
+					this.loadTime.toMillis(), this.tags);
+		}
+
+	}
+
+	/**
+	 * What taking a lease found.
+	 * @param acquired whether the lease was taken
+	 * @param entry the fresh entry found instead, when asked for
+	 * @param heldFor how much longer another holder's lease lasts
+	 */
+	record LeaseResult(boolean acquired, @Nullable StoredEntry entry, Duration heldFor) {
+
 	}
 
 	/**

@@ -34,7 +34,11 @@ enum TagCacheScript {
 
 	REGISTER("register.lua"),
 
-	ABANDONED_DRAINS("abandoned-drains.lua");
+	ABANDONED_DRAINS("abandoned-drains.lua"),
+
+	LEASE("lease.lua"),
+
+	RELEASE_LEASE("release-lease.lua");
 
 	private final byte[] source;
 

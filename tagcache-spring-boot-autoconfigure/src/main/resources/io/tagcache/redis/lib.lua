@@ -1,9 +1,12 @@
 -- Shared functions, prepended to every tagcache script when it is loaded.
 --
 -- Layout of one cache, all in the hash slot of {cache} (base = '<prefix>:{<cache>}:'):
---   base..'e:'..key     string: a header line, then the JSON value. The header is '0' (the entry
---                         expires) or '1' (it never does), the type hint ('' for null), then '\t'..tag
---                         for each tag; a '\n' ends it. Tags and type hints hold no control character.
+--   base..'e:'..key     string: a header line, then the JSON value. The header is 'E' (the entry
+--                         expires) or 'N' (it never does), fixed-width fields (expiry ms, 13 digits;
+--                         load time ms, 6 digits; soft invalidation ms, 13 digits, from byte 21 on, see
+--                         SOFT_MARK_OFFSET), the type hint ('' for null), then '\t'..tag for each tag; a
+--                         '\n' ends it. Tags and type hints hold no control character.
+--   base..'l:'..key     string: the lease of a load or refresh of the key (lease.lua): the holder's token
 --   base..'t:'..tag     sorted set: member = key, score = the entry's expiry in ms ('+inf' without TTL)
 --   base..'gen'         the cache's invalidation generation: server time in microseconds, strictly increasing
 --   base..'fence'       sorted set: member = '*' | 'k:'..key | 't:'..tag, score = generation of its last invalidation;
@@ -71,7 +74,25 @@ local function read_header(entry)
 end
 
 local function is_eternal(header)
-  return string.byte(header, 1) == 49 -- '1'
+  local flag = string.byte(header, 1)
+  return flag == 78 or flag == 49 -- 'N', or '1' in entries of tagcache before the fixed-width fields
+end
+
+-- Where (0-based, for SETRANGE) the soft invalidation time of an entry's header starts, and its width.
+local SOFT_MARK_OFFSET = 20
+local NOT_SOFT_INVALIDATED = '0000000000000'
+
+-- Whether an entry (its whole string, or its first 33 bytes) is fresh at 'now' (ms): not expired, not
+-- soft-invalidated. An entry in another format is not.
+local function is_fresh(stored, now)
+  local flag = string.byte(stored, 1)
+  if (flag ~= 69 and flag ~= 78) or #stored < 33 then -- 'E', 'N'
+    return false
+  end
+  if string.sub(stored, SOFT_MARK_OFFSET + 1, SOFT_MARK_OFFSET + 13) ~= NOT_SOFT_INVALIDATED then
+    return false
+  end
+  return flag == 78 or tonumber(string.sub(stored, 2, 14)) > now
 end
 
 -- ZREM in chunks: unpack() is bounded by the Lua C stack.

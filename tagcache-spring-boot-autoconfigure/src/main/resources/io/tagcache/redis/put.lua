@@ -1,11 +1,12 @@
 -- Writes one entry (header with its tags, then the value) and its record in every tag index, in one
 -- step; optionally fenced.
 -- KEYS[1] entry, KEYS[2] fence, KEYS[3] generation, KEYS[4..] index of each tag (same order as the tags)
--- ARGV[1] base, ARGV[2] key, ARGV[3] entry as stored (see lib.lua), ARGV[4] ttl in ms (0 = none),
+-- ARGV[1] base, ARGV[2] key, ARGV[3] entry as stored (see lib.lua), ARGV[4] ms it is stored for (0 = no TTL):
+-- its time to live and the time it is kept after expiry,
 -- ARGV[5] fence read at the miss ('' = unfenced), ARGV[6] '1' to write only if the entry is absent,
 -- ARGV[7..] tags
 -- Returns { 1, created } when written, { 0, created } when refused by the fence, { 2, created, stored
--- entry } when absent-only and an entry exists; created is 1 when the slot's fence state was missing
+-- entry } when absent-only and a fresh entry exists; created is 1 when the slot's fence state was missing
 -- (lost, or never created) and this script created it: the caller registers the cache again.
 local base, key = ARGV[1], ARGV[2]
 local first_tag = 7
@@ -24,8 +25,9 @@ else
 end
 
 if ARGV[6] == '1' then
+  -- An entry kept past its expiry (stale-if-error) or soft-invalidated is not there for putIfAbsent.
   local existing = redis.pcall('GET', KEYS[1])
-  if existing and type(existing) ~= 'table' then
+  if type(existing) == 'string' and is_fresh(existing, now_ms()) then
     return { 2, created, existing }
   end
 end

@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
+import io.tagcache.redis.RedisTaggedCacheWriter.NewEntry;
 import io.tagcache.redis.RedisTaggedCacheWriter.PutMode;
 import io.tagcache.test.RedisTopology;
 import org.apache.commons.logging.Log;
@@ -76,8 +77,8 @@ class HugeTagIntegrationTests {
 		for (int batch = 0; batch < ENTRIES; batch += 10_000) {
 			List<CompletableFuture<RedisTaggedCacheWriter.PutResult>> puts = new ArrayList<>();
 			for (int id = batch; id < batch + 10_000; id++) {
-				puts.add(writer.putAsync(cache.keyspaces().get(0), Integer.toString(id), value, "java.util.Map",
-						Duration.ofMinutes(10), List.of("loc-1", "user-" + id), PutMode.ALWAYS));
+				puts.add(writer.putAsync(cache.keyspaces().get(0), Integer.toString(id), NewEntry.of(value,
+						"java.util.Map", List.of("loc-1", "user-" + id), Duration.ofMinutes(10)), PutMode.ALWAYS));
 			}
 			CompletableFuture.allOf(puts.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
 		}

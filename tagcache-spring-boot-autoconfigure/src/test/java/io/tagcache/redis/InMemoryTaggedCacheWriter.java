@@ -114,8 +114,13 @@ final class InMemoryTaggedCacheWriter implements RedisTaggedCacheWriter {
 	}
 
 	@Override
-	public PutResult put(CacheKeyspace keyspace, String key, byte[] value, String typeHint, Duration timeToLive,
-			Collection<String> tags, PutMode mode) {
+	public long currentTimeMillis() {
+		return this.nowMicros.get() / 1000;
+	}
+
+	@Override
+	public PutResult put(CacheKeyspace keyspace, String key, NewEntry newEntry, PutMode mode) {
+		Collection<String> tags = newEntry.tags();
 		return call(() -> {
 			Slot slot = slot(keyspace);
 			boolean created = !slot.hasFenceState();
@@ -135,20 +140,75 @@ final class InMemoryTaggedCacheWriter implements RedisTaggedCacheWriter {
 				ensureFence(slot);
 			}
 			Entry existing = live(slot, key);
-			if (mode.onlyIfAbsent() && existing != null) {
+			if (mode.onlyIfAbsent() && existing != null && isFresh(existing)) {
 				return new PutResult(false, StoredEntry.decode(existing.bytes), created);
 			}
-			long expiresAt = timeToLive.isZero() ? Long.MAX_VALUE
-					: this.nowMicros.get() + Math.max(1000, timeToLive.toNanos() / 1000);
-			slot.entries.put(key, new Entry(StoredEntry.encode(value, typeHint, timeToLive.isZero(), tags), expiresAt));
+			Duration storedFor = newEntry.storedFor();
+			long expiresAt = storedFor.isZero() ? Long.MAX_VALUE
+					: this.nowMicros.get() + Math.max(1000, storedFor.toNanos() / 1000);
+			slot.entries.put(key, new Entry(newEntry.encode(currentTimeMillis()), expiresAt));
 			return new PutResult(true, null, created);
 		});
 	}
 
 	@Override
-	public CompletableFuture<PutResult> putAsync(CacheKeyspace keyspace, String key, byte[] value, String typeHint,
-			Duration timeToLive, Collection<String> tags, PutMode mode) {
-		return async(() -> put(keyspace, key, value, typeHint, timeToLive, tags, mode));
+	public CompletableFuture<PutResult> putAsync(CacheKeyspace keyspace, String key, NewEntry entry, PutMode mode) {
+		return async(() -> put(keyspace, key, entry, mode));
+	}
+
+	@Override
+	public CompletableFuture<LeaseResult> leaseAsync(CacheKeyspace keyspace, String key, String token,
+			Duration leaseTime, boolean orFreshEntry) {
+		return async(() -> call(() -> {
+			Slot slot = slot(keyspace);
+			Entry entry = live(slot, key);
+			if (orFreshEntry && entry != null && isFresh(entry)) {
+				return new LeaseResult(false, StoredEntry.decode(entry.bytes), Duration.ZERO);
+			}
+			Lease held = slot.leases.get(key);
+			if (held != null && held.expiresAt > this.nowMicros.get() && fenceOf(token) <= fenceOf(held.token)) {
+				return new LeaseResult(false, null, Duration.ofNanos((held.expiresAt - this.nowMicros.get()) * 1000));
+			}
+			slot.leases.put(key, new Lease(token, this.nowMicros.get() + leaseTime.toNanos() / 1000));
+			return new LeaseResult(true, null, Duration.ZERO);
+		}));
+	}
+
+	@Override
+	public CompletableFuture<Void> releaseLeaseAsync(CacheKeyspace keyspace, String key, String token) {
+		return async(() -> call(() -> {
+			Slot slot = slot(keyspace);
+			Lease held = slot.leases.get(key);
+			if (held != null && held.token.equals(token)) {
+				slot.leases.remove(key);
+			}
+			return null;
+		}));
+	}
+
+	private static long fenceOf(String holder) {
+		return Long.parseLong(holder.substring(0, holder.indexOf(':')));
+	}
+
+	/** Whether someone holds the lease of a key. */
+	synchronized boolean isLeased(CacheKeyspace keyspace, String key) {
+		Lease held = slot(keyspace).leases.get(key);
+		return held != null && held.expiresAt > this.nowMicros.get();
+	}
+
+	/** Mark an entry soft-invalidated now, as the soft invalidation scripts do in Redis. */
+	synchronized void markSoftInvalidated(CacheKeyspace keyspace, String key) {
+		Entry entry = slot(keyspace).entries.get(key);
+		byte[] bytes = entry.bytes.clone();
+		String now = String.format("%013d", currentTimeMillis());
+		System.arraycopy(now.getBytes(java.nio.charset.StandardCharsets.US_ASCII), 0, bytes,
+				StoredEntry.SOFT_INVALIDATED_OFFSET, 13);
+		slot(keyspace).entries.put(key, new Entry(bytes, entry.expiresAt));
+	}
+
+	private boolean isFresh(Entry entry) {
+		StoredEntry stored = StoredEntry.decode(entry.bytes);
+		return !stored.isSoftInvalidated() && !stored.isExpiredAt(currentTimeMillis());
 	}
 
 	@Override
@@ -304,13 +364,19 @@ final class InMemoryTaggedCacheWriter implements RedisTaggedCacheWriter {
 
 		final Map<String, Entry> entries = new LinkedHashMap<>();
 
+		final Map<String, Lease> leases = new HashMap<>();
+
 		boolean hasFenceState() {
 			return this.generation != 0 && this.fence.containsKey("*");
 		}
 
 	}
 
+	/** An entry, and when Redis would remove it (its expiry plus the time it is kept after it), in microseconds. */
 	private record Entry(byte[] bytes, long expiresAt) {
+	}
+
+	private record Lease(String token, long expiresAt) {
 	}
 
 }

@@ -8,6 +8,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import io.tagcache.Loaded;
 import io.tagcache.TaggedCache;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
@@ -199,6 +200,161 @@ class RedisTaggedCacheTests {
 		assertThat(this.writer.registeredCaches("unit")).isEmpty();
 		this.cache.put(1L, "Ada", List.of("user-1"));
 		assertThat(this.writer.registeredCaches("unit")).containsEntry("users", 1);
+	}
+
+	// Freshness: early refresh, stale entries, leases (the writer's clock is the test's)
+
+	private RedisTaggedCacheManager instance(RedisTaggedCacheConfiguration defaults) {
+		return RedisTaggedCacheManager.builder(this.writer).keyPrefix("unit").cacheDefaults(defaults)
+			.invalidationWait(Duration.ZERO).build();
+	}
+
+	private Loaded<String> tagged(String value) {
+		return Loaded.of(load(value), List.of("user-1"));
+	}
+
+	/** A load that takes 2 s on the writer's clock. */
+	private Loaded<String> slowlyTagged(String value) {
+		this.writer.advance(Duration.ofSeconds(2));
+		return tagged(value);
+	}
+
+	@Test
+	void aHitNearExpiryRefreshesWithTheXFetchProbabilityAndAFailedRefreshServesTheEntry() {
+		RedisTaggedCacheManager eager = instance(RedisTaggedCacheConfiguration.defaultConfig()
+			.withTimeToLive(Duration.ofMinutes(1)).withEarlyRefreshBeta(1.0));
+		try {
+			RedisTaggedCache users = eager.getCache("users");
+			users.get(1L, String.class, false, () -> slowlyTagged("v1"));
+			// the load took 2 s: with u = 1 - 1/e the gap is 2 s, so a hit 2 s before expiry refreshes
+			users.random(() -> 1 - Math.exp(-1));
+			this.writer.advance(Duration.ofSeconds(57));
+			assertThat(users.get(1L, String.class, false, () -> tagged("early"))).isEqualTo("v1");
+			this.writer.advance(Duration.ofMillis(1500));
+			assertThat(users.get(1L, String.class, false, () -> slowlyTagged("v2"))).isEqualTo("v2");
+			assertThat(users.getStatistics().getRefreshes("early")).isEqualTo(1);
+
+			this.writer.advance(Duration.ofSeconds(59));
+			assertThat(users.<String>get(1L, String.class, false, () -> {
+				throw new IllegalStateException("database down");
+			})).as("a failed early refresh returns the entry, still fresh").isEqualTo("v2");
+			assertThat(this.loads).hasValue(2);
+		}
+		finally {
+			eager.destroy();
+		}
+	}
+
+	@Test
+	void earlyRefreshIsOffWithBetaZero() {
+		RedisTaggedCacheManager off = instance(RedisTaggedCacheConfiguration.defaultConfig()
+			.withTimeToLive(Duration.ofMinutes(1)).withEarlyRefreshBeta(0));
+		try {
+			RedisTaggedCache users = off.getCache("users");
+			users.get(1L, String.class, false, () -> {
+				this.writer.advance(Duration.ofSeconds(30));
+				return tagged("v1");
+			});
+			users.random(() -> 0.999999);
+			this.writer.advance(Duration.ofMillis(59_999));
+			assertThat(users.get(1L, String.class, false, () -> tagged("v2"))).isEqualTo("v1");
+		}
+		finally {
+			off.destroy();
+		}
+	}
+
+	@Test
+	void aSoftInvalidatedEntryIsServedStaleWhileOneCallerReloadsIt() throws Exception {
+		this.cache.get(1L, String.class, false, () -> tagged("v1"));
+		this.writer.markSoftInvalidated(this.cache.keyspaceOf("1"), "1");
+		CacheKeyspace keyspace = this.cache.keyspaceOf("1");
+
+		assertThat(this.cache.get(1L)).as("a plain lookup: stale is a miss").isNull();
+		this.writer.leaseAsync(keyspace, "1", "0:someone-else", Duration.ofSeconds(30), false).join();
+		assertThat(this.cache.get(1L, String.class, false, () -> tagged("v2")))
+			.as("another caller holds the refresh").isEqualTo("v1");
+		assertThat(this.cache.getStatistics().getStaleServed("revalidate")).isEqualTo(1);
+		this.writer.releaseLeaseAsync(keyspace, "1", "0:someone-else").join();
+
+		assertThat(this.cache.get(1L, String.class, false, () -> tagged("v2"))).isEqualTo("v2");
+		assertThat(this.cache.getStatistics().getRefreshes("stale")).isEqualTo(1);
+		assertThat(this.cache.get(1L, String.class)).isEqualTo("v2");
+		assertThat(this.writer.isLeased(keyspace, "1")).as("the lease was given back").isFalse();
+	}
+
+	@Test
+	void aSoftInvalidatedEntryOlderThanStaleWhileRevalidateIsAMiss() {
+		this.cache.get(1L, String.class, false, () -> tagged("v1"));
+		this.writer.markSoftInvalidated(this.cache.keyspaceOf("1"), "1");
+		this.writer.advance(this.cache.getConfiguration().getStaleWhileRevalidate());
+
+		assertThat(this.cache.get(1L, String.class, false, () -> tagged("v2"))).isEqualTo("v2");
+		assertThat(this.cache.getStatistics().getStaleServed("revalidate")).isZero();
+		assertThat(this.cache.getStatistics().getRefreshes("stale")).isZero();
+	}
+
+	@Test
+	void staleIfErrorServesAnEntryThatExpiredWithinItsWindowOnly() {
+		RedisTaggedCacheManager lenient = instance(RedisTaggedCacheConfiguration.defaultConfig()
+			.withTimeToLive(Duration.ofMinutes(1)).withStaleIfError(Duration.ofMinutes(5)));
+		try {
+			RedisTaggedCache users = lenient.getCache("users");
+			users.get(1L, String.class, false, () -> tagged("v1"));
+			this.writer.advance(Duration.ofMinutes(3));
+			assertThat(users.get(1L)).as("expired: a miss for plain lookups").isNull();
+			assertThat(users.<String>get(1L, String.class, false, () -> {
+				throw new IllegalStateException("database down");
+			})).isEqualTo("v1");
+			assertThat(users.getStatistics().getStaleServed("error")).isEqualTo(1);
+
+			this.writer.advance(Duration.ofMinutes(3));
+			assertThatExceptionOfType(Cache.ValueRetrievalException.class)
+				.isThrownBy(() -> users.get(1L, String.class, false, () -> {
+					throw new IllegalStateException("database down");
+				}));
+		}
+		finally {
+			lenient.destroy();
+		}
+	}
+
+	@Test
+	void withoutStaleIfErrorAFailingReloadOfAnExpiredEntryThrows() {
+		this.cache.get(1L, String.class, false, () -> tagged("v1"));
+		this.writer.advance(Duration.ofMinutes(2));
+		assertThatExceptionOfType(Cache.ValueRetrievalException.class)
+			.isThrownBy(() -> this.cache.get(1L, String.class, false, () -> {
+				throw new IllegalStateException("database down");
+			}));
+		assertThat(this.cache.getStatistics().getStaleServed("error")).isZero();
+	}
+
+	@Test
+	void aSynchronizedLoadWaitsForTheLoadOfAnotherInstanceAndTakesItsValue() throws Exception {
+		RedisTaggedCacheManager other = instance(RedisTaggedCacheConfiguration.defaultConfig());
+		try {
+			CountDownLatch loading = new CountDownLatch(1);
+			CountDownLatch proceed = new CountDownLatch(1);
+			CompletableFuture<String> holder = CompletableFuture.supplyAsync(() -> this.cache.get(1L, () -> {
+				loading.countDown();
+				proceed.await();
+				return load("Ada");
+			}));
+			assertThat(loading.await(10, TimeUnit.SECONDS)).isTrue();
+			CompletableFuture<String> waiter = CompletableFuture
+				.supplyAsync(() -> other.getCache("users").get(1L, () -> load("twice")));
+			Awaitility.await().during(Duration.ofMillis(200)).atMost(Duration.ofSeconds(5)).until(() -> !waiter.isDone());
+			proceed.countDown();
+
+			assertThat(waiter.get(10, TimeUnit.SECONDS)).isEqualTo("Ada");
+			assertThat(holder.get(10, TimeUnit.SECONDS)).isEqualTo("Ada");
+			assertThat(this.loads).hasValue(1);
+			assertThat(other.getCache("users").getStatistics().getSyncWaits()).isEqualTo(1);
+		}
+		finally {
+			other.destroy();
+		}
 	}
 
 	private String load(String value) {

@@ -8,6 +8,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
+import io.tagcache.redis.RedisTaggedCacheWriter.NewEntry;
 import io.tagcache.redis.RedisTaggedCacheWriter.PutMode;
 import io.tagcache.test.RedisTopology;
 import org.apache.commons.logging.Log;
@@ -102,8 +103,8 @@ class ShardedCacheIntegrationTests {
 		for (int i = 0; i < 100_000; i++) {
 			RedisTaggedCache cache = caches.get(i % 8);
 			String key = Integer.toString(i);
-			puts.add(manager.writer().putAsync(cache.keyspaceOf(key), key, value, "java.util.Map", Duration.ofMinutes(10),
-					List.of("shared", "e-" + i), PutMode.ALWAYS));
+			puts.add(manager.writer().putAsync(cache.keyspaceOf(key), key, NewEntry.of(value, "java.util.Map",
+					List.of("shared", "e-" + i), Duration.ofMinutes(10)), PutMode.ALWAYS));
 			if (puts.size() == 10_000) {
 				CompletableFuture.allOf(puts.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
 				puts.clear();

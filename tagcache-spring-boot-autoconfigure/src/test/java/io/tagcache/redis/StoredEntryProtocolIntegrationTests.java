@@ -28,11 +28,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 @EnumSource(RedisTopology.class)
 class StoredEntryProtocolIntegrationTests {
 
-	/** Prints what lib.lua makes of an entry: { eternal (1/0), type hint, tags... }. */
+	/** Prints what lib.lua makes of an entry: { eternal (1/0), type hint, fresh (1/0), tags... }. */
 	private static final String PARSE = """
 			local header = read_header(KEYS[1])
 			local tab = string.find(header, '\\t', 1, true)
-			local result = { is_eternal(header) and 1 or 0, string.sub(header, 2, (tab or (#header + 1)) - 1) }
+			local result = { is_eternal(header) and 1 or 0, string.sub(header, 34, (tab or (#header + 1)) - 1),
+			  is_fresh(redis.call('GET', KEYS[1]), now_ms()) and 1 or 0 }
 			for tag in string.gmatch(header, '\\t([^\\t]+)') do
 			  result[#result + 1] = tag
 			end
@@ -71,13 +72,40 @@ class StoredEntryProtocolIntegrationTests {
 				List.of("only"));
 	}
 
+	@Test
+	void expiredAndSoftInvalidatedEntriesAreNotFreshToTheScripts() {
+		byte[] value = "1".getBytes(StandardCharsets.UTF_8);
+		assertThat(parse(StoredEntry.encode(value, "java.lang.Integer", System.currentTimeMillis() - 60_000, 5,
+				List.of("t"))).get(2)).as("expired a minute ago").isEqualTo(0L);
+		byte[] soft = StoredEntry.encode(value, "java.lang.Integer", 0, 5, List.of("t"));
+		System.arraycopy("1700000000000".getBytes(StandardCharsets.US_ASCII), 0, soft,
+				StoredEntry.SOFT_INVALIDATED_OFFSET, 13);
+		assertThat(StoredEntry.decode(soft).softInvalidatedAt()).isEqualTo(1_700_000_000_000L);
+		assertThat(parse(soft).get(2)).as("soft-invalidated").isEqualTo(0L);
+	}
+
 	private void assertRoundTrip(byte[] value, String typeHint, boolean eternal, List<String> tags) {
-		byte[] stored = StoredEntry.encode(value, typeHint, eternal, tags);
+		long expiresAt = eternal ? 0 : System.currentTimeMillis() + 60_000;
+		byte[] stored = StoredEntry.encode(value, typeHint, expiresAt, 42, tags);
 		StoredEntry decoded = StoredEntry.decode(stored);
 		assertThat(decoded.typeHint()).isEqualTo(typeHint);
+		assertThat(decoded.expiresAt()).isEqualTo(expiresAt);
+		assertThat(decoded.loadMillis()).isEqualTo(42);
+		assertThat(decoded.isSoftInvalidated()).isFalse();
+		assertThat(decoded.tags()).isEqualTo(tags);
 		assertThat(new String(stored, decoded.valueOffset(), decoded.valueLength(), StandardCharsets.UTF_8))
 			.isEqualTo(new String(value, StandardCharsets.UTF_8));
 
+		List<Object> parsed = parse(stored);
+		assertThat((Long) parsed.get(0)).as("eternal").isEqualTo(eternal ? 1L : 0L);
+		assertThat(text(parsed.get(1))).as("type hint").isEqualTo(typeHint);
+		assertThat((Long) parsed.get(2)).as("fresh").isEqualTo(1L);
+		assertThat(parsed.subList(3, parsed.size()).stream().map(StoredEntryProtocolIntegrationTests::text).toList())
+			.as("tags")
+			.isEqualTo((tags.isEmpty()) ? Collections.emptyList() : tags);
+	}
+
+	private List<Object> parse(byte[] stored) {
 		String key = "t" + UUID.randomUUID() + ":{protocol}:e:1";
 		String script = libLua() + "\n" + PARSE;
 		List<Object> parsed = this.redis.admin().sync(commands -> {
@@ -87,11 +115,7 @@ class StoredEntryProtocolIntegrationTests {
 			return reply;
 		});
 		assertThat(parsed).isNotNull();
-		assertThat((Long) parsed.get(0)).as("eternal").isEqualTo(eternal ? 1L : 0L);
-		assertThat(text(parsed.get(1))).as("type hint").isEqualTo(typeHint);
-		assertThat(parsed.subList(2, parsed.size()).stream().map(StoredEntryProtocolIntegrationTests::text).toList())
-			.as("tags")
-			.isEqualTo((tags.isEmpty()) ? Collections.emptyList() : tags);
+		return parsed;
 	}
 
 	private static String text(Object reply) {

@@ -15,9 +15,10 @@ class StoredEntryTests {
 
 	@Test
 	void headerCarriesExpiryTypeHintAndTagsBeforeTheValue() {
-		byte[] stored = StoredEntry.encode(bytes("{\"id\":1}"), "com.example.User", false, List.of("user-1", "loc-1"));
+		byte[] stored = StoredEntry.encode(bytes("{\"id\":1}"), "com.example.User", 1_765_000_000_123L, 42,
+				List.of("user-1", "loc-1"));
 		assertThat(new String(stored, StandardCharsets.UTF_8))
-			.isEqualTo("0com.example.User\tuser-1\tloc-1\n{\"id\":1}");
+			.isEqualTo("E1765000000123000042" + "0".repeat(13) + "com.example.User\tuser-1\tloc-1\n{\"id\":1}");
 		StoredEntry entry = StoredEntry.decode(stored);
 		assertThat(entry.typeHint()).isEqualTo("com.example.User");
 		assertThat(entry.isNull()).isFalse();
@@ -29,15 +30,15 @@ class StoredEntryTests {
 
 	@Test
 	void eternalEntriesAreMarked() {
-		byte[] stored = StoredEntry.encode(bytes("1"), "java.lang.Integer", true, List.of());
-		assertThat(stored).startsWith(bytes("1java"));
+		byte[] stored = StoredEntry.encode(bytes("1"), "java.lang.Integer", 0, 0, List.of());
+		assertThat(stored).startsWith(bytes("N" + "0".repeat(32) + "java"));
 		assertThat(StoredEntry.decode(stored).isEternal()).isTrue();
 		assertThat(StoredEntry.decode(stored).tags()).isEmpty();
 	}
 
 	@Test
 	void aNullValueHasAnEmptyHintAndNoBytes() {
-		byte[] stored = StoredEntry.encode(new byte[0], "", false, List.of("user-1"));
+		byte[] stored = StoredEntry.encode(new byte[0], "", 1, 0, List.of("user-1"));
 		StoredEntry entry = StoredEntry.decode(stored);
 		assertThat(entry.isNull()).isTrue();
 		assertThat(entry.valueLength()).isZero();
@@ -45,7 +46,7 @@ class StoredEntryTests {
 
 	@Test
 	void newLinesInTheValueDoNotEndTheHeaderEarly() {
-		byte[] stored = StoredEntry.encode(bytes("\"a\\nb\"\n"), "java.lang.String", false, List.of("t"));
+		byte[] stored = StoredEntry.encode(bytes("\"a\\nb\"\n"), "java.lang.String", 1, 0, List.of("t"));
 		StoredEntry entry = StoredEntry.decode(stored);
 		assertThat(new String(entry.bytes(), entry.valueOffset(), entry.valueLength(), StandardCharsets.UTF_8))
 			.isEqualTo("\"a\\nb\"\n");
@@ -53,8 +54,8 @@ class StoredEntryTests {
 
 	@Test
 	void tagsOutsideAsciiAreEncodedAsUtf8() {
-		byte[] stored = StoredEntry.encode(bytes("1"), "java.lang.Integer", false, List.of("città-1", "用户-1"));
-		assertThat(new String(stored, StandardCharsets.UTF_8)).isEqualTo("0java.lang.Integer\tcittà-1\t用户-1\n1");
+		byte[] stored = StoredEntry.encode(bytes("1"), "java.lang.Integer", 1, 0, List.of("città-1", "用户-1"));
+		assertThat(new String(stored, StandardCharsets.UTF_8)).endsWith("java.lang.Integer\tcittà-1\t用户-1\n1");
 		assertThat(StoredEntry.decode(stored).valueOffset()).isEqualTo(stored.length - 1);
 	}
 

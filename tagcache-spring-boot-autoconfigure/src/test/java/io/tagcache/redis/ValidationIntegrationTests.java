@@ -1,5 +1,6 @@
 package io.tagcache.redis;
 
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
 
@@ -91,7 +92,9 @@ class ValidationIntegrationTests {
 	@Test
 	void untypedReadsOfTypesOutsideTheAllowListAreMissesCountedAndLoggedOnce(CapturedOutput output) {
 		String entryKey = this.manager.getKeyPrefix() + ":{users}:e:1";
-		this.redis.admin().sync(redis -> redis.set(entryKey, "0" + Gadget.class.getName() + "\n{}"));
+		String gadget = new String(StoredEntry.encode("{}".getBytes(StandardCharsets.UTF_8), Gadget.class.getName(),
+				System.currentTimeMillis() + 60_000, 0, List.of()), StandardCharsets.UTF_8);
+		this.redis.admin().sync(redis -> redis.set(entryKey, gadget));
 		assertThat(this.cache.get(1L)).isNull();
 		assertThat(this.cache.get(1L)).isNull();
 		assertThat(gadgetInitialized).as("the class was not even initialized").isFalse();
@@ -100,7 +103,10 @@ class ValidationIntegrationTests {
 		assertThat(output.getOut().split(Pattern.quote(Gadget.class.getName() + ", which is not allowed"), -1))
 			.as("logged once").hasSize(2);
 
-		this.redis.admin().sync(redis -> redis.set(entryKey, "0java.util.List<java.lang.ProcessBuilder>\tuser-1\n[]"));
+		String processBuilders = new String(StoredEntry.encode("[]".getBytes(StandardCharsets.UTF_8),
+				"java.util.List<java.lang.ProcessBuilder>", System.currentTimeMillis() + 60_000, 0, List.of("user-1")),
+				StandardCharsets.UTF_8);
+		this.redis.admin().sync(redis -> redis.set(entryKey, processBuilders));
 		assertThat(this.cache.get(1L)).isNull();
 		assertThat(output).contains("java.lang.ProcessBuilder");
 	}
@@ -156,6 +162,16 @@ class ValidationIntegrationTests {
 			.isThrownBy(() -> cache.put(4L, new Unconstructible(), List.of()))
 			.withMessageContaining("cannot read its JSON back");
 		assertThat(this.redis.admin().scan(manager.getKeyPrefix() + ":{opaque}:*")).isEmpty();
+	}
+
+	@Test
+	void anEntryOfAnEarlierVersionIsAMissThatTheNextPutOverwrites() {
+		String entryKey = this.manager.getKeyPrefix() + ":{users}:e:1";
+		this.redis.admin().sync(redis -> redis.set(entryKey, "0java.lang.String\tuser-1\n\"old\""));
+		assertThat(this.cache.get(1L)).isNull();
+		assertThat(this.cache.get(1L, () -> "new")).isEqualTo("new");
+		assertThat(this.cache.get(1L).get()).isEqualTo("new");
+		assertThat(this.cache.getStatistics().getErrors("get")).isZero();
 	}
 
 	@Test
