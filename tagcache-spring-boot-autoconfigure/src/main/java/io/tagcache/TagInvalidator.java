@@ -35,4 +35,26 @@ public interface TagInvalidator {
 		return invalidate(Arrays.asList(tags));
 	}
 
+	/**
+	 * Mark every entry that carries at least one of the given tags stale, in every cache, rather than
+	 * remove it (Varnish's soft purge): for the cache's stale-while-revalidate time, callers with a
+	 * loader get the stale value while one caller per key, across instances, reloads it; callers
+	 * without one (a plain {@code Cache.get}) miss. No value loaded before the call is stored after
+	 * it, and a later {@link #invalidate(Collection) invalidation} removes the entries at once.
+	 * @param tags the tags to soft-invalidate
+	 * @return the number of entries marked
+	 * @throws IllegalArgumentException if a tag is null, blank, too long or holds a control character
+	 */
+	long softInvalidate(Collection<String> tags);
+
+	/**
+	 * Mark every entry that carries at least one of the given tags stale, in every cache.
+	 * @param tags the tags to soft-invalidate
+	 * @return the number of entries marked
+	 * @see #softInvalidate(Collection)
+	 */
+	default long softInvalidate(String... tags) {
+		return softInvalidate(Arrays.asList(tags));
+	}
+
 }

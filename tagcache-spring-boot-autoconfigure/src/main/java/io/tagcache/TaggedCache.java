@@ -61,6 +61,14 @@ public interface TaggedCache extends Cache {
 	long invalidateTags(Collection<String> tags);
 
 	/**
+	 * Mark every entry of this cache that carries at least one of the tags stale, rather than remove
+	 * it; see {@link TagInvalidator#softInvalidate(Collection)}. Other caches are not touched.
+	 * @param tags the tags to soft-invalidate
+	 * @return the number of entries marked
+	 */
+	long softInvalidateTags(Collection<String> tags);
+
+	/**
 	 * Read the invalidation fence that covers the key: a generation that later invalidations of
 	 * this cache (of the key's shard, for a cache spread over several hash slots) exceed. Costs one
 	 * Redis round trip; call it on a miss, before loading the value.

@@ -10,6 +10,7 @@ import tools.jackson.databind.JsonNode;
 
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 
 import static io.tagcache.sample.DirectoryController.badRequest;
@@ -17,7 +18,8 @@ import static io.tagcache.sample.DirectoryController.badRequest;
 /**
  * The webhook a headless content-management system calls after it changed entities in the database:
  * {@code POST /webhooks/content} with {@code [{"type": "location", "id": 1}]}. The service cannot know
- * which cache keys hold those entities; it invalidates their tags.
+ * which cache keys hold those entities; it invalidates their tags ({@code ?soft=true}: marks them stale,
+ * served while one request per entry reloads it).
  *
  * <p>The body is read as a JSON tree and checked field by field, so that a CMS misconfiguration gets a
  * 400 that says what is wrong; unknown fields are ignored, as CMSs send more than this.
@@ -36,7 +38,7 @@ class ContentWebhookController {
 	}
 
 	@PostMapping("/webhooks/content")
-	Invalidation contentChanged(@RequestBody JsonNode body) {
+	Invalidation contentChanged(@RequestBody JsonNode body, @RequestParam(defaultValue = "false") boolean soft) {
 		if (!body.isArray() || body.isEmpty()) {
 			throw badRequest("The body must be a non-empty JSON array of changes, such as " + EXAMPLE);
 		}
@@ -52,7 +54,7 @@ class ContentWebhookController {
 			}
 			changes.add(new ContentChange(type.stringValue(), id.longValue()));
 		}
-		return this.directory.contentChanged(changes);
+		return this.directory.contentChanged(changes, soft);
 	}
 
 	private static String describe(JsonNode value) {

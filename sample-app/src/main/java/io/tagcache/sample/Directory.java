@@ -113,10 +113,13 @@ public class Directory {
 	/**
 	 * Invalidates what a content-management system changed in the database itself, through the
 	 * programmatic API. A CMS says what changed, not how: a changed user may have moved, so the list
-	 * of the location it is in now is dropped too (the old one holds {@code user-<id>}).
-	 * @return the tags invalidated and the number of entries removed
+	 * of the location it is in now is dropped too (the old one holds {@code user-<id>}). A soft
+	 * invalidation marks the entries stale instead: readers keep getting them while one request per
+	 * entry reloads it (for a CMS publishing a typo fix, say, where a short stale window is fine).
+	 * @param soft whether to mark the entries stale rather than remove them
+	 * @return the tags invalidated and the number of entries removed (or marked)
 	 */
-	public Invalidation contentChanged(List<ContentChange> changes) {
+	public Invalidation contentChanged(List<ContentChange> changes, boolean soft) {
 		Set<String> tags = new LinkedHashSet<>();
 		for (ContentChange change : changes) {
 			tags.add(change.type() + "-" + change.id());
@@ -124,7 +127,8 @@ public class Directory {
 				this.users.findLocationId(change.id()).ifPresent((locationId) -> tags.add(MEMBERS + locationId));
 			}
 		}
-		return new Invalidation(List.copyOf(tags), this.invalidator.invalidate(tags));
+		long entries = soft ? this.invalidator.softInvalidate(tags) : this.invalidator.invalidate(tags);
+		return new Invalidation(List.copyOf(tags), entries, soft);
 	}
 
 	/**
@@ -138,9 +142,10 @@ public class Directory {
 	/**
 	 * What a webhook call invalidated.
 	 * @param tags the tags invalidated
-	 * @param entriesRemoved the number of cache entries they removed, over all caches
+	 * @param entries the number of cache entries they removed (or marked stale, when soft), over all caches
+	 * @param soft whether the entries were marked stale rather than removed
 	 */
-	public record Invalidation(List<String> tags, long entriesRemoved) {
+	public record Invalidation(List<String> tags, long entries, boolean soft) {
 	}
 
 	/** A change refers to a location that does not exist. */

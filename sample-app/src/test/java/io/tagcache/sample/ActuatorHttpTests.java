@@ -50,6 +50,33 @@ class ActuatorHttpTests extends SampleHttpTest {
 		assertThat(count("tagcache.invalidated.entries", "name:users")).isEqualTo(invalidated + 2);
 	}
 
+	/**
+	 * A soft invalidation from the CMS webhook: the entries stay, marked stale, and the next request
+	 * reloads its entry (the one that wins the refresh; concurrent ones would get the stale value), as
+	 * the meters show.
+	 */
+	@Test
+	void aSoftWebhookMarksEntriesStaleAndTheNextRequestReloadsThem() {
+		user("/users/1");
+		user("/users/by-mail/FoO@a");
+		double staleRefreshes = count("tagcache.refreshes", "name:users", "reason:stale");
+		this.sql.drain();
+
+		post("/webhooks/content?soft=true", "[{\"type\": \"user\", \"id\": 1}]").expectStatus().isOk()
+			.expectBody()
+			.jsonPath("$.soft").isEqualTo(true)
+			.jsonPath("$.entries").isEqualTo(2);
+		assertThat(this.sql.drain()).as("the webhook looks up the user's location").hasSize(1);
+		user("/users/1");
+		assertThat(this.sql.drain()).as("the refresh reloads user 1").hasSize(1);
+		user("/users/1");
+		assertThat(this.sql.drain()).as("fresh again").isEmpty();
+		assertThat(count("tagcache.refreshes", "name:users", "reason:stale")).isEqualTo(staleRefreshes + 1);
+		this.http.get().uri("/actuator/tagcache").exchange().expectStatus().isOk().expectBody()
+			.jsonPath("$.caches.users.staleWhileRevalidate").isEqualTo("PT30S")
+			.jsonPath("$.caches.users.earlyRefreshBeta").isEqualTo(1.0);
+	}
+
 	@Test
 	void theTagcacheEndpointCountsEntriesAndInvalidatesATag() {
 		user("/users/1");

@@ -113,7 +113,7 @@ class TaggedCachingHttpTests extends SampleHttpTest {
 
 		post("/webhooks/content", "[{\"type\": \"location\", \"id\": 1}]").expectStatus().isOk()
 			.expectBody(Directory.Invalidation.class)
-			.isEqualTo(new Directory.Invalidation(List.of("location-1"), 2));
+			.isEqualTo(new Directory.Invalidation(List.of("location-1"), 2, false));
 
 		assertThat(user("/users/1").location().name()).isEqualTo("Roma");
 		assertThat(users("/locations/1/users")).extracting((user) -> user.location().name()).containsOnly("Roma");
@@ -135,7 +135,7 @@ class TaggedCachingHttpTests extends SampleHttpTest {
 
 		post("/webhooks/content", "[{\"type\": \"user\", \"id\": 4}]").expectStatus().isOk()
 			.expectBody(Directory.Invalidation.class)
-			.isEqualTo(new Directory.Invalidation(List.of("user-4", "users-in-location-2"), 2));
+			.isEqualTo(new Directory.Invalidation(List.of("user-4", "users-in-location-2"), 2, false));
 
 		assertThat(userIds("/locations/2/users")).containsExactly(3L, 4L);
 		assertThat(userIds("/locations/3/users")).isEmpty();

@@ -1,6 +1,5 @@
 package io.tagcache.actuate;
 
-import java.time.Duration;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -8,6 +7,7 @@ import java.util.function.Supplier;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import io.tagcache.redis.RedisTaggedCache;
+import io.tagcache.redis.RedisTaggedCacheConfiguration;
 import io.tagcache.redis.RedisTaggedCacheManager;
 import org.jspecify.annotations.Nullable;
 
@@ -72,13 +72,13 @@ public class TagCacheEndpoint {
 		String error = null;
 		try {
 			for (String name : this.manager.getAllCacheNames()) {
-				caches.put(name, new CacheDescriptor(this.manager.countEntries(name), this.manager.countTags(name),
-						timeToLive(name, opened)));
+				caches.put(name, CacheDescriptor.of(this.manager.countEntries(name), this.manager.countTags(name),
+						configuration(name, opened)));
 			}
 		}
 		catch (DataAccessException ex) {
 			caches.clear();
-			opened.forEach(name -> caches.put(name, new CacheDescriptor(null, null, timeToLive(name, opened))));
+			opened.forEach(name -> caches.put(name, CacheDescriptor.of(null, null, configuration(name, opened))));
 			error = ex.getMessage();
 		}
 		return new CachesDescriptor(this.manager.getKeyPrefix(), this.manager.isRedisAvailable(),
@@ -110,11 +110,9 @@ public class TagCacheEndpoint {
 		return new InvalidationDescriptor(tag, removed, this.manager.getPendingInvalidations());
 	}
 
-	private String timeToLive(String name, Collection<String> opened) {
+	private RedisTaggedCacheConfiguration configuration(String name, Collection<String> opened) {
 		RedisTaggedCache cache = opened.contains(name) ? this.manager.getCache(name) : null;
-		Duration timeToLive = (cache != null) ? cache.getConfiguration().getTimeToLive()
-				: this.manager.getCacheDefaults().getTimeToLive();
-		return timeToLive.toString();
+		return (cache != null) ? cache.getConfiguration() : this.manager.getCacheDefaults();
 	}
 
 	/** Turn the engine's validation failure into a bad request rather than a server error. */
@@ -145,11 +143,25 @@ public class TagCacheEndpoint {
 	 * One cache.
 	 * @param entries how many entries it holds, {@code null} when Redis did not answer
 	 * @param tags how many tags have at least one entry, {@code null} when Redis did not answer
-	 * @param timeToLive the entries' time to live, ISO-8601 ({@code PT0S}: never expire); for a
-	 * cache this instance has not opened, the manager's default
+	 * @param timeToLive the entries' time to live, ISO-8601 ({@code PT0S}: never expire)
+	 * @param shards the number of hash slots the cache is spread over
+	 * @param earlyRefreshBeta the early refresh factor, {@code 0} when off
+	 * @param staleWhileRevalidate how long soft-invalidated entries are served stale, ISO-8601
+	 * @param staleIfError how long stale entries are served when their reload throws, ISO-8601
+	 * ({@code PT0S}: off)
+	 * <p>The settings of a cache this instance has not opened are the manager's defaults.
 	 */
 	@JsonInclude(JsonInclude.Include.NON_NULL)
-	public record CacheDescriptor(@Nullable Long entries, @Nullable Long tags, String timeToLive) {
+	public record CacheDescriptor(@Nullable Long entries, @Nullable Long tags, String timeToLive, int shards,
+			double earlyRefreshBeta, String staleWhileRevalidate, String staleIfError) {
+
+		static CacheDescriptor of(@Nullable Long entries, @Nullable Long tags,
+				RedisTaggedCacheConfiguration configuration) {
+			return new CacheDescriptor(entries, tags, configuration.getTimeToLive().toString(), configuration.getShards(),
+					configuration.getEarlyRefreshBeta(), configuration.getStaleWhileRevalidate().toString(),
+					configuration.getStaleIfError().toString());
+		}
+
 	}
 
 	/**

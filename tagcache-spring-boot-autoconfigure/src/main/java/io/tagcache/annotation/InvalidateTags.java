@@ -52,6 +52,15 @@ public @interface InvalidateTags {
 	boolean beforeInvocation() default false;
 
 	/**
+	 * Whether to mark the entries stale instead of removing them (soft invalidation, as Varnish's soft
+	 * purge): for the cache's stale-while-revalidate time ({@code tagcache.stale-while-revalidate}),
+	 * callers of {@code @CacheableTagged} methods get the stale value while one caller per key, across
+	 * instances, calls the method again. No value loaded before the invalidation is stored after it.
+	 * @return whether to soft-invalidate
+	 */
+	boolean soft() default false;
+
+	/**
 	 * SpEL expression that must be {@code true} for the tags to be invalidated; {@code #result} is
 	 * available when invalidating after the call. Empty means always.
 	 * @return the condition

@@ -571,7 +571,12 @@ public final class TagCacheInterceptor implements MethodInterceptor, BeanFactory
 		Set<String> tags = new LinkedHashSet<>();
 		call.addTags(operation.tags(), tags);
 		if (!tags.isEmpty()) {
-			this.cacheManager.obtain().invalidate(tags);
+			if (operation.soft()) {
+				this.cacheManager.obtain().softInvalidate(tags);
+			}
+			else {
+				this.cacheManager.obtain().invalidate(tags);
+			}
 		}
 	}
 

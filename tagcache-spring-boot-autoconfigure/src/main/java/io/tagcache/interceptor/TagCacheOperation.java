@@ -38,7 +38,7 @@ sealed interface TagCacheOperation {
 
 	/** An {@code @InvalidateTags} method. */
 	record Invalidate(Method method, ResultKind resultKind, List<NamedExpression> tags,
-			@Nullable NamedExpression condition, boolean beforeInvocation) implements TagCacheOperation {
+			@Nullable NamedExpression condition, boolean beforeInvocation, boolean soft) implements TagCacheOperation {
 	}
 
 	/**

@@ -243,7 +243,7 @@ public final class TagCacheOperationSource {
 		}
 		return new TagCacheOperation.Invalidate(method, resultKind, parseTags(annotation.tags(), method, targetClass),
 				parseOptional("condition", annotation.condition(), method, targetClass),
-				annotation.beforeInvocation());
+				annotation.beforeInvocation(), annotation.soft());
 	}
 
 	/** Fail start-up for a declared {@code @TagEntity} result type (or element type) that has no id. */

@@ -27,6 +27,8 @@ public final class CacheKeyspace {
 
 	private final byte[] detachedKey;
 
+	private final byte[] softKey;
+
 	CacheKeyspace(String keyPrefix, String cacheName) {
 		this(keyPrefix, cacheName, 0);
 	}
@@ -43,6 +45,7 @@ public final class CacheKeyspace {
 		this.generationKey = bytes(this.base + "gen");
 		this.fenceKey = bytes(this.base + "fence");
 		this.detachedKey = bytes(this.base + "detached");
+		this.softKey = bytes(this.base + "soft");
 	}
 
 	/**
@@ -89,6 +92,14 @@ public final class CacheKeyspace {
 
 	public byte[] detachedKey() {
 		return this.detachedKey;
+	}
+
+	/**
+	 * The set of soft-detached tag indexes still being marked (see {@code soft-invalidate.lua}).
+	 * @return the Redis key
+	 */
+	public byte[] softKey() {
+		return this.softKey;
 	}
 
 	/**

@@ -59,6 +59,9 @@ final class DefaultRedisTaggedCacheWriter implements RedisTaggedCacheWriter {
 	/** How often a put with many tags is sent again when records went missing before its last step. */
 	static final int CHUNKED_PUT_ATTEMPTS = 3;
 
+	/** How long the entries of an abandoned soft invalidation stay marked at most (the default stale-while-revalidate). */
+	private static final Duration ABANDONED_SOFT_KEPT_FOR = Duration.ofMinutes(1);
+
 	/** Most entries one drain call removes, whatever its time budget. */
 	private static final int DRAIN_CHUNK_LIMIT = 2000;
 
@@ -400,10 +403,11 @@ final class DefaultRedisTaggedCacheWriter implements RedisTaggedCacheWriter {
 
 	private CompletableFuture<List<Object>> invalidateAsync(RedisClusterAsyncCommands<byte[], byte[]> commands,
 			CacheKeyspace keyspace, Collection<String> tags, byte[] holdMicros) {
-		byte[][] keys = new byte[3 + tags.size()][];
+		byte[][] keys = new byte[4 + tags.size()][];
 		keys[0] = keyspace.generationKey();
 		keys[1] = keyspace.fenceKey();
 		keys[2] = keyspace.detachedKey();
+		keys[3] = keyspace.softKey();
 		byte[][] args = new byte[4 + tags.size()][];
 		args[0] = keyspace.baseBytes();
 		args[1] = retentionMicros();
@@ -411,11 +415,85 @@ final class DefaultRedisTaggedCacheWriter implements RedisTaggedCacheWriter {
 		args[3] = holdMicros;
 		int i = 0;
 		for (String tag : tags) {
-			keys[3 + i] = keyspace.indexKey(tag);
+			keys[4 + i] = keyspace.indexKey(tag);
 			args[4 + i] = CacheKeyspace.bytes(tag);
 			i++;
 		}
 		return script(commands, TagCacheScript.INVALIDATE, ScriptOutputType.MULTI, keys, args);
+	}
+
+	/**
+	 * Soft-invalidate tags in each of the caches: one script per cache, all issued before any reply is
+	 * awaited, marking the entries of tags up to the inline limit; then every index too large to mark
+	 * inline is marked chunk by chunk, as a detached index is drained.
+	 */
+	@Override
+	public long[] softInvalidate(List<CacheKeyspace> keyspaces, Collection<String> tags, List<Duration> keptFor,
+			Duration hold) {
+		if (keyspaces.isEmpty() || tags.isEmpty()) {
+			return new long[keyspaces.size()];
+		}
+		byte[] holdMicros = number(hold.toNanos() / 1000);
+		List<List<Object>> replies = execute("invalidate", commands -> {
+			List<CompletableFuture<List<Object>>> futures = new ArrayList<>(keyspaces.size());
+			for (int k = 0; k < keyspaces.size(); k++) {
+				CacheKeyspace keyspace = keyspaces.get(k);
+				byte[][] keys = new byte[3 + tags.size()][];
+				keys[0] = keyspace.generationKey();
+				keys[1] = keyspace.fenceKey();
+				keys[2] = keyspace.softKey();
+				byte[][] args = new byte[5 + tags.size()][];
+				args[0] = keyspace.baseBytes();
+				args[1] = retentionMicros();
+				args[2] = number(this.inlineInvalidationLimit);
+				args[3] = holdMicros;
+				args[4] = keptMillis(keptFor.get(k));
+				int i = 0;
+				for (String tag : tags) {
+					keys[3 + i] = keyspace.indexKey(tag);
+					args[5 + i] = CacheKeyspace.bytes(tag);
+					i++;
+				}
+				futures.add(script(commands, TagCacheScript.SOFT_INVALIDATE, ScriptOutputType.MULTI, keys, args));
+			}
+			return CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new))
+				.thenApply(done -> futures.stream().map(CompletableFuture::join).toList());
+		});
+		long[] marked = new long[keyspaces.size()];
+		List<CompletableFuture<Void>> drains = new ArrayList<>();
+		for (int k = 0; k < replies.size(); k++) {
+			List<Object> reply = replies.get(k);
+			marked[k] = (Long) reply.get(0);
+			int cache = k;
+			for (int d = 1; d + 2 < reply.size(); d += 3) {
+				drains.add(softDrainAsync(keyspaces.get(k), (byte[]) reply.get(d), (byte[]) reply.get(d + 1),
+						(byte[]) reply.get(d + 2), keptMillis(keptFor.get(k)), 0)
+					.thenAccept(count -> addTo(marked, cache, count)));
+			}
+		}
+		if (!drains.isEmpty()) {
+			awaitAll(drains);
+		}
+		return marked;
+	}
+
+	private static byte[] keptMillis(Duration keptFor) {
+		return number(Math.max(1, keptFor.toMillis()));
+	}
+
+	/** Mark the entries of a soft-detached tag index in chunks, as {@link #drainAsync} removes a detached one's. */
+	private CompletableFuture<Long> softDrainAsync(CacheKeyspace keyspace, byte[] snapshot, byte[] tag, byte[] member,
+			byte[] keptMillis, long marked) {
+		byte[][] keys = { snapshot, keyspace.softKey() };
+		byte[][] args = { keyspace.baseBytes(), tag, number(DRAIN_CHUNK_LIMIT), number(this.drainBudgetMicros),
+				keptMillis, member };
+		return this.<List<Long>>executeAsync("drain",
+				commands -> script(commands, TagCacheScript.SOFT_DRAIN, ScriptOutputType.MULTI, keys, args))
+			.thenCompose(reply -> {
+				long total = marked + reply.get(0);
+				return (reply.get(1) > 0) ? softDrainAsync(keyspace, snapshot, tag, member, keptMillis, total)
+						: CompletableFuture.completedFuture(total);
+			});
 	}
 
 	/**
@@ -572,7 +650,37 @@ final class DefaultRedisTaggedCacheWriter implements RedisTaggedCacheWriter {
 			}
 		}
 		awaitAll(drains);
-		return removed[0];
+		return removed[0] + finishAbandonedSoftDrains(keyspaces, ageMicros);
+	}
+
+	/**
+	 * Finish the marking of soft-detached indexes abandoned in the given slots; their entries are
+	 * kept at most the stale-while-revalidate default, as the settings of their caches are not known
+	 * here.
+	 * @return the number of entries marked
+	 */
+	private long finishAbandonedSoftDrains(List<CacheKeyspace> keyspaces, byte[] ageMicros) {
+		List<List<Object>> replies = execute("drain", commands -> {
+			List<CompletableFuture<List<Object>>> futures = new ArrayList<>(keyspaces.size());
+			for (CacheKeyspace keyspace : keyspaces) {
+				futures.add(script(commands, TagCacheScript.ABANDONED_SOFT_DRAINS, ScriptOutputType.MULTI,
+						new byte[][] { keyspace.softKey() }, new byte[][] { keyspace.baseBytes(), ageMicros }));
+			}
+			return CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new))
+				.thenApply(done -> futures.stream().map(CompletableFuture::join).toList());
+		});
+		long[] marked = new long[1];
+		byte[] kept = keptMillis(ABANDONED_SOFT_KEPT_FOR);
+		List<CompletableFuture<Void>> drains = new ArrayList<>();
+		for (int i = 0; i < replies.size(); i++) {
+			List<Object> reply = replies.get(i);
+			for (int d = 0; d + 2 < reply.size(); d += 3) {
+				drains.add(softDrainAsync(keyspaces.get(i), (byte[]) reply.get(d), (byte[]) reply.get(d + 1),
+						(byte[]) reply.get(d + 2), kept, 0).thenAccept(count -> addTo(marked, 0, count)));
+			}
+		}
+		awaitAll(drains);
+		return marked[0];
 	}
 
 

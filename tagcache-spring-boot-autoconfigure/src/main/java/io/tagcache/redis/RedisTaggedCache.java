@@ -1026,6 +1026,17 @@ public final class RedisTaggedCache implements TaggedCache {
 		return valid.isEmpty() ? 0 : this.manager.invalidate(this.name, valid, this);
 	}
 
+	/**
+	 * {@inheritDoc}
+	 * <p>Inside a Spring transaction the tags are held until it completes, then soft-invalidated again;
+	 * see {@link RedisTaggedCacheManager#softInvalidate(Collection)}.
+	 */
+	@Override
+	public long softInvalidateTags(Collection<String> tags) {
+		List<String> valid = TagRules.validateTags(tags, this.name);
+		return valid.isEmpty() ? 0 : this.manager.softInvalidate(this.name, valid, this);
+	}
+
 	long clearShards() {
 		return this.manager.invalidationKeyspaces(this).stream().mapToLong(this.writer::clear).sum();
 	}

@@ -221,10 +221,77 @@ public final class RedisTaggedCacheManager implements TaggedCacheManager, SmartI
 		return removed;
 	}
 
-	/** The second invalidation of tags invalidated inside a transaction, when it completed: no hold. */
+	/**
+	 * The second invalidation of tags invalidated inside a transaction, when it completed: no hold. A
+	 * soft one is recorded under its scope prefixed with {@link #SOFT_SCOPE} (no cache name holds '#').
+	 */
 	private void invalidateAfterTransaction(String scope, List<String> tags) {
-		invalidateNow(scope, tags,
-				scope.equals(PendingInvalidations.EVERY_CACHE) ? null : getCache(scope), Duration.ZERO);
+		boolean soft = scope.startsWith(SOFT_SCOPE);
+		String cacheScope = soft ? scope.substring(SOFT_SCOPE.length()) : scope;
+		RedisTaggedCache cache = cacheScope.equals(PendingInvalidations.EVERY_CACHE) ? null : getCache(cacheScope);
+		if (soft) {
+			softInvalidateNow(cacheScope, tags, cache, Duration.ZERO);
+		}
+		else {
+			invalidateNow(cacheScope, tags, cache, Duration.ZERO);
+		}
+	}
+
+	private static final String SOFT_SCOPE = "#soft:";
+
+	/**
+	 * {@inheritDoc}
+	 * <p>Sends one script per cache of the key prefix, issued together, as {@link #invalidate(Collection)}
+	 * does; each marks the entries of its cache (large tags in bounded chunks after it). Inside a Spring
+	 * transaction the tags are held until it completes, then soft-invalidated again. When Redis cannot be
+	 * reached, the invalidation is queued and replayed as a hard one (it removes the entries), and
+	 * {@code 0} is returned.
+	 */
+	@Override
+	public long softInvalidate(Collection<String> tags) {
+		List<String> valid = TagRules.validateTags(tags, null);
+		if (valid.isEmpty()) {
+			return 0;
+		}
+		return softInvalidate(PendingInvalidations.EVERY_CACHE, valid, null);
+	}
+
+	/**
+	 * Soft-invalidate tags in every cache or one; inside a Spring transaction with a hold, and again
+	 * when it completes.
+	 * @param cache the cache of a one-cache scope, {@code null} for every cache
+	 */
+	long softInvalidate(String scope, List<String> tags, @Nullable RedisTaggedCache cache) {
+		Duration hold = Duration.ZERO;
+		if (TransactionalInvalidations.isActive()) {
+			TransactionalInvalidations.record(this, SOFT_SCOPE + scope, tags, this::invalidateAfterTransaction);
+			hold = this.transactionHold;
+		}
+		return softInvalidateNow(scope, tags, cache, hold);
+	}
+
+	private long softInvalidateNow(String scope, List<String> tags, @Nullable RedisTaggedCache cache, Duration hold) {
+		String label = (cache != null) ? cache.getName() : CacheScope.EVERY_CACHE_LABEL;
+		return this.guard.invalidation("invalidate", label, (cache != null) ? cache.counters() : null,
+				PendingInvalidations.tags(scope, tags), () -> {
+					List<CacheKeyspace> keyspaces = (cache != null) ? invalidationKeyspaces(cache) : allKeyspaces();
+					List<Duration> keptFor = keyspaces.stream().map(keyspace -> keptWhenSoft(keyspace.cacheName())).toList();
+					long[] marked = this.writer.softInvalidate(keyspaces, tags, keptFor, hold);
+					recordInvalidations(keyspaces, marked);
+					return LongStream.of(marked).sum();
+				}, 0L);
+	}
+
+	/**
+	 * How long a soft-invalidated entry of the cache may still be served: the longer of its
+	 * stale-while-revalidate and stale-if-error (the defaults for a cache this instance did not open).
+	 */
+	private Duration keptWhenSoft(String cacheName) {
+		RedisTaggedCache cache = this.caches.get(cacheName);
+		RedisTaggedCacheConfiguration configuration = (cache != null) ? cache.getConfiguration() : this.defaults;
+		Duration revalidate = configuration.getStaleWhileRevalidate();
+		Duration error = configuration.getStaleIfError();
+		return (error.compareTo(revalidate) > 0) ? error : revalidate;
 	}
 
 	/**
@@ -238,17 +305,22 @@ public final class RedisTaggedCacheManager implements TaggedCacheManager, SmartI
 	private long invalidateEverywhere(List<String> valid, Duration hold) {
 		List<CacheKeyspace> keyspaces = allKeyspaces();
 		long[] removed = this.writer.invalidate(keyspaces, valid, hold);
-		Map<String, Long> removedByCache = new LinkedHashMap<>();
-		for (int i = 0; i < removed.length; i++) {
-			removedByCache.merge(keyspaces.get(i).cacheName(), removed[i], Long::sum);
+		recordInvalidations(keyspaces, removed);
+		return LongStream.of(removed).sum();
+	}
+
+	/** Count an invalidation, and the entries it removed or marked, in each cache of this instance it reached. */
+	private void recordInvalidations(List<CacheKeyspace> keyspaces, long[] counts) {
+		Map<String, Long> byCache = new LinkedHashMap<>();
+		for (int i = 0; i < counts.length; i++) {
+			byCache.merge(keyspaces.get(i).cacheName(), counts[i], Long::sum);
 		}
-		removedByCache.forEach((name, count) -> {
+		byCache.forEach((name, count) -> {
 			RedisTaggedCache cache = this.caches.get(name);
 			if (cache != null) {
 				cache.recordInvalidation(count);
 			}
 		});
-		return LongStream.of(removed).sum();
 	}
 
 	/**

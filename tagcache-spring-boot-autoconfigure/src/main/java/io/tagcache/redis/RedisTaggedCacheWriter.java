@@ -152,6 +152,21 @@ public interface RedisTaggedCacheWriter {
 	long[] invalidate(List<CacheKeyspace> keyspaces, Collection<String> tags, Duration hold);
 
 	/**
+	 * Soft-invalidate tags in each slot: every entry that carries one of them stays, marked stale at
+	 * the time of the Redis server ({@link StoredEntry#softInvalidatedAt()}) and kept at most
+	 * {@code keptFor} longer, and the tags are fenced as by {@link #invalidate}. An entry marked
+	 * already keeps its first mark. A later invalidation of the tags removes the entries at once.
+	 * @param keyspaces the slots
+	 * @param tags the tags
+	 * @param keptFor how long a marked entry of each slot stays in Redis at most (the longer of its
+	 * cache's stale-while-revalidate and stale-if-error), in the order of {@code keyspaces}
+	 * @param hold how long the tags stay held, {@link Duration#ZERO} for none
+	 * @return the number of entries marked in each slot, in the order of {@code keyspaces}
+	 */
+	long[] softInvalidate(List<CacheKeyspace> keyspaces, Collection<String> tags, List<Duration> keptFor,
+			Duration hold);
+
+	/**
 	 * Fence the whole slot, then remove every entry of it with its records.
 	 * @param keyspace the cache slot
 	 * @return the number of entries removed

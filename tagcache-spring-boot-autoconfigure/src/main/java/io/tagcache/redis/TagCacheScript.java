@@ -36,6 +36,12 @@ enum TagCacheScript {
 
 	ABANDONED_DRAINS("abandoned-drains.lua"),
 
+	SOFT_INVALIDATE("soft-invalidate.lua"),
+
+	SOFT_DRAIN("soft-drain.lua"),
+
+	ABANDONED_SOFT_DRAINS("abandoned-soft-drains.lua"),
+
 	LEASE("lease.lua"),
 
 	RELEASE_LEASE("release-lease.lua");

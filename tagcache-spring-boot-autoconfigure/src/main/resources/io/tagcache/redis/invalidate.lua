@@ -2,7 +2,7 @@
 -- together with its records in other indexes. A larger tag index is detached (renamed aside,
 -- atomically) for the caller to drain in bounded chunks. Either way the tags are fenced first,
 -- so that no value read before this script can be stored after it.
--- KEYS[1] generation, KEYS[2] fence, KEYS[3] detached set, KEYS[4..] index of each tag
+-- KEYS[1] generation, KEYS[2] fence, KEYS[3] detached set, KEYS[4] soft set, KEYS[5..] index of each tag
 -- ARGV[1] base, ARGV[2] fence retention in us, ARGV[3] inline budget (entries), ARGV[4] hold in us (0 =
 -- none: see below), ARGV[5..] tags
 -- Returns { removed, n, detached index 1, tag 1, ..., detached index n, tag n, then the same pairs for
@@ -15,33 +15,14 @@ local first_tag = 5
 local hold = tonumber(ARGV[4])
 local ABANDONED_AFTER_US = 60000000
 
-local generation = next_generation(KEYS[1], KEYS[2])
-local fenced = {}
-for i = first_tag, #ARGV do
-  fenced[#fenced + 1] = 't:' .. ARGV[i]
-end
-raise_fence(KEYS[2], generation, fenced, tonumber(ARGV[2]))
-if hold > 0 then
-  -- A hold (an invalidation inside a transaction): the tags' records are raised ahead of the generation,
-  -- so every fence read until then is below them and no write of the tags is stored until the
-  -- transaction completes and invalidates them again (which sets them back to its generation), or the
-  -- hold expires on its own.
-  for i = 1, #fenced, 1000 do
-    local args = {}
-    for j = i, math.min(i + 999, #fenced) do
-      args[#args + 1] = int(generation + hold)
-      args[#args + 1] = fenced[j]
-    end
-    redis.call('ZADD', KEYS[2], 'GT', unpack(args))
-  end
-end
+local generation = fence_tags(KEYS[1], KEYS[2], first_tag, tonumber(ARGV[2]), hold)
 
 -- Indexes removed inline are dropped whole: no record is removed from them one by one.
 local inline = {}
 local skipped = {}
 local result = { 0, 0 }
 for i = first_tag, #ARGV do
-  local tag, index = ARGV[i], KEYS[i - 1]
+  local tag, index = ARGV[i], KEYS[i]
   local size = redis.call('ZCARD', index)
   if size > 0 and size <= budget then
     budget = budget - size
@@ -54,6 +35,25 @@ for i = first_tag, #ARGV do
     result[#result + 1] = detached
     result[#result + 1] = tag
     result[2] = result[2] + 1
+  end
+end
+
+-- Soft-detached indexes of the tags still being marked hold entries the live index no longer does:
+-- they are detached for removal too, as if this invalidation had detached them.
+for i = first_tag, #ARGV do
+  local tag = ARGV[i]
+  for _, member in ipairs(redis.call('ZRANGEBYLEX', KEYS[4], '[' .. tag .. '\0', '(' .. tag .. '\1')) do
+    local soft_generation = string.sub(member, #tag + 2)
+    local snapshot = base .. 's:' .. soft_generation .. ':' .. tag
+    redis.call('ZREM', KEYS[4], member)
+    if redis.call('EXISTS', snapshot) == 1 then
+      local detached = base .. 'd:' .. soft_generation .. ':' .. tag
+      redis.call('RENAME', snapshot, detached)
+      redis.call('SADD', KEYS[3], detached)
+      result[#result + 1] = detached
+      result[#result + 1] = tag
+      result[2] = result[2] + 1
+    end
   end
 end
 

@@ -6,6 +6,8 @@
 --                         load time ms, 6 digits; soft invalidation ms, 13 digits, from byte 21 on, see
 --                         SOFT_MARK_OFFSET), the type hint ('' for null), then '\t'..tag for each tag; a
 --                         '\n' ends it. Tags and type hints hold no control character.
+--   base..'soft'        sorted set, by lex: tag..'\0'..gen for each soft-detached index still being marked
+--   base..'s:'..gen..':'..tag   a soft-detached tag index, marked in bounded chunks (soft-drain.lua)
 --   base..'l:'..key     string: the lease of a load or refresh of the key (lease.lua): the holder's token
 --   base..'t:'..tag     sorted set: member = key, score = the entry's expiry in ms ('+inf' without TTL)
 --   base..'gen'         the cache's invalidation generation: server time in microseconds, strictly increasing
@@ -81,6 +83,35 @@ end
 -- Where (0-based, for SETRANGE) the soft invalidation time of an entry's header starts, and its width.
 local SOFT_MARK_OFFSET = 20
 local NOT_SOFT_INVALIDATED = '0000000000000'
+
+-- Marks an entry soft-invalidated at 'now' (ms): writes the time in place into its header, unless it is
+-- marked already (the first mark counts), and cuts its TTL to 'keep' ms, the longest it may still be
+-- served (stale-while-revalidate, stale-if-error). Returns whether it marked it.
+local function soft_mark(entry, now, keep)
+  local head = redis.pcall('GETRANGE', entry, 0, SOFT_MARK_OFFSET + 12)
+  if type(head) ~= 'string' or #head < SOFT_MARK_OFFSET + 13 then
+    return false
+  end
+  local flag = string.byte(head, 1)
+  if (flag ~= 69 and flag ~= 78) or string.sub(head, SOFT_MARK_OFFSET + 1) ~= NOT_SOFT_INVALIDATED then
+    return false
+  end
+  redis.call('SETRANGE', entry, SOFT_MARK_OFFSET, string.format('%013d', now))
+  local ttl = redis.call('PTTL', entry)
+  if ttl == -1 or ttl > keep then
+    redis.call('PEXPIRE', entry, keep)
+  end
+  return true
+end
+
+-- The member of a soft-detached index in the soft set, and the key of the index.
+local function soft_member(tag, generation)
+  return tag .. '\0' .. int(generation)
+end
+
+local function soft_index(base, generation, tag)
+  return base .. 's:' .. int(generation) .. ':' .. tag
+end
 
 -- Whether an entry (its whole string, or its first 33 bytes) is fresh at 'now' (ms): not expired, not
 -- soft-invalidated. An entry in another format is not.
@@ -331,4 +362,30 @@ local function write_record(index, key, score, now, ttl, previous_eternal, only_
     -- another key is in it: either way it is right.)
     follow_last_expiry(index)
   end
+end
+
+-- Fences the tags ARGV[first_tag..] at a new generation, which it returns; with a hold (us), their
+-- records are raised that far ahead (see invalidate.lua).
+local function fence_tags(gen_key, fence_key, first_tag, retention_us, hold)
+  local generation = next_generation(gen_key, fence_key)
+  local fenced = {}
+  for i = first_tag, #ARGV do
+    fenced[#fenced + 1] = 't:' .. ARGV[i]
+  end
+  raise_fence(fence_key, generation, fenced, retention_us)
+  if hold > 0 then
+    -- A hold (an invalidation inside a transaction): the tags' records are raised ahead of the generation,
+    -- so every fence read until then is below them and no write of the tags is stored until the
+    -- transaction completes and invalidates them again (which sets them back to its generation), or the
+    -- hold expires on its own.
+    for i = 1, #fenced, 1000 do
+      local args = {}
+      for j = i, math.min(i + 999, #fenced) do
+        args[#args + 1] = int(generation + hold)
+        args[#args + 1] = fenced[j]
+      end
+      redis.call('ZADD', fence_key, 'GT', unpack(args))
+    end
+  end
+  return generation
 end

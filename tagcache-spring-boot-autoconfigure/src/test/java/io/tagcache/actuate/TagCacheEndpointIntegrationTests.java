@@ -65,9 +65,10 @@ class TagCacheEndpointIntegrationTests {
 		assertThat(caches.redisAvailable()).isTrue();
 		assertThat(caches.pendingInvalidations()).isZero();
 		assertThat(caches.error()).isNull();
-		assertThat(caches.caches()).containsExactly(entry("lists", new CacheDescriptor(1L, 3L, "PT30M")),
-				entry("orders", new CacheDescriptor(1L, 1L, "PT30M")),
-				entry("users", new CacheDescriptor(3L, 3L, "PT2H")));
+		assertThat(caches.caches()).containsExactly(
+				entry("lists", new CacheDescriptor(1L, 3L, "PT30M", 1, 1.0, "PT1M", "PT0S")),
+				entry("orders", new CacheDescriptor(1L, 1L, "PT30M", 1, 1.0, "PT1M", "PT0S")),
+				entry("users", new CacheDescriptor(3L, 3L, "PT2H", 1, 1.0, "PT1M", "PT0S")));
 		assertThat(this.manager.getCacheNames()).as("describing a cache does not open it")
 			.containsExactlyInAnyOrder("users", "lists");
 	}
@@ -113,7 +114,8 @@ class TagCacheEndpointIntegrationTests {
 		Map<String, Object> caches = json.readValue(json.writeValueAsString(this.endpoint.caches()), Map.class);
 		assertThat(caches).containsOnlyKeys("keyPrefix", "redisAvailable", "pendingInvalidations", "caches");
 		assertThat((Map<String, Object>) caches.get("caches")).containsEntry("users",
-				Map.of("entries", 3, "tags", 3, "timeToLive", "PT2H"));
+				Map.of("entries", 3, "tags", 3, "timeToLive", "PT2H", "shards", 1, "earlyRefreshBeta", 1.0,
+						"staleWhileRevalidate", "PT1M", "staleIfError", "PT0S"));
 		assertThat(json.writeValueAsString(this.endpoint.tag("user-1")))
 			.isEqualTo("{\"tag\":\"user-1\",\"caches\":{\"lists\":1,\"users\":2},\"total\":3}");
 		assertThat(json.writeValueAsString(this.endpoint.invalidate("user-1")))

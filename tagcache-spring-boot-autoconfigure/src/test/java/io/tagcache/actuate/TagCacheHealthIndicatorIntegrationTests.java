@@ -112,7 +112,8 @@ class TagCacheHealthIndicatorIntegrationTests {
 		this.users.put(1L, "alice", List.of("user-1"));
 		this.server.kill();
 		CachesDescriptor caches = new TagCacheEndpoint(this.manager).caches();
-		assertThat(caches.caches()).containsExactly(entry("users", new CacheDescriptor(null, null, "PT1H")));
+		assertThat(caches.caches())
+			.containsExactly(entry("users", new CacheDescriptor(null, null, "PT1H", 1, 1.0, "PT1M", "PT0S")));
 		assertThat(caches.error()).isNotBlank();
 		assertThat(new TagCacheEndpoint(this.manager).invalidate("user-1"))
 			.isEqualTo(new TagCacheEndpoint.InvalidationDescriptor("user-1", 0, 1));

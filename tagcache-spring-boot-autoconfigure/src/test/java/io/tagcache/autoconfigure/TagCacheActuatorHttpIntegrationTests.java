@@ -33,7 +33,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 @SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT,
 		properties = { "management.endpoints.web.exposure.include=health,caches,metrics,tagcache",
-				"management.endpoint.health.show-components=always", "tagcache.caches.users.time-to-live=10m" })
+				"management.endpoint.health.show-components=always", "tagcache.caches.users.time-to-live=10m",
+				"tagcache.caches.users.stale-if-error=30s", "tagcache.caches.users.early-refresh-beta=2.5",
+				"tagcache.stale-while-revalidate=20s" })
 class TagCacheActuatorHttpIntegrationTests {
 
 	private static final String PREFIX = "http" + UUID.randomUUID().toString().substring(0, 8);
@@ -76,6 +78,10 @@ class TagCacheActuatorHttpIntegrationTests {
 		assertThat(overview.at("/keyPrefix").asString()).isEqualTo(PREFIX);
 		assertThat(overview.at("/caches/users/entries").asLong()).isEqualTo(2);
 		assertThat(overview.at("/caches/users/timeToLive").asString()).isEqualTo("PT10M");
+		assertThat(overview.at("/caches/users/staleIfError").asString()).isEqualTo("PT30S");
+		assertThat(overview.at("/caches/users/earlyRefreshBeta").asDouble()).isEqualTo(2.5);
+		assertThat(overview.at("/caches/users/staleWhileRevalidate").asString()).as("the default, for every cache")
+			.isEqualTo("PT20S");
 
 		assertThat(get("/actuator/tagcache/user-1").at("/total").asLong()).isEqualTo(1);
 		HttpResponse<String> deleted = send(HttpRequest.newBuilder(uri("/actuator/tagcache/user-1")).DELETE().build());

@@ -33,4 +33,9 @@ final class ForgetfulCacheManager implements TaggedCacheManager {
 		return 0;
 	}
 
+	@Override
+	public long softInvalidate(Collection<String> tags) {
+		return 0;
+	}
+
 }

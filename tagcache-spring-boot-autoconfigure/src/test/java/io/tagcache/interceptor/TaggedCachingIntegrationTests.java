@@ -16,6 +16,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import io.tagcache.TagInvalidator;
+import io.tagcache.TaggedCache;
 import io.tagcache.TaggedCacheManager;
 import io.tagcache.UncachedCause;
 import io.tagcache.annotation.CacheableTagged;
@@ -276,6 +277,20 @@ class TaggedCachingIntegrationTests {
 	private void awaitCalls(String method, int calls) {
 		Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> this.users.calls(method) >= calls);
 		assertThat(this.users.calls(method)).isEqualTo(calls);
+	}
+
+	@Test
+	void softInvalidationServesTheStaleEntryToAPlainLookupAsAMissAndReloadsOnTheNextCall() {
+		this.users.byId(1);
+		TaggedCache cache = this.context.getBean(TaggedCacheManager.class).getCache("users");
+		this.users.touchSoftly(1);
+		assertThat(cache.get(1L)).as("stale: a plain lookup misses").isNull();
+
+		assertThat(this.users.byId(1).id()).isEqualTo(1);
+		assertThat(this.users.calls("byId")).as("the caller that won the refresh called the method").isEqualTo(2);
+		assertThat(cache.getStatistics().getRefreshes("stale")).isEqualTo(1);
+		assertThat(this.users.byId(1).id()).isEqualTo(1);
+		assertThat(this.users.calls("byId")).as("fresh again").isEqualTo(2);
 	}
 
 	@Test
@@ -595,6 +610,11 @@ class TaggedCachingIntegrationTests {
 		@InvalidateTags("'user-' + #id")
 		public void failAfterChange(long id) {
 			throw new IllegalStateException("boom");
+		}
+
+		@InvalidateTags(value = "'user-' + #id", soft = true)
+		public void touchSoftly(long id) {
+			count("touchSoftly");
 		}
 
 		@InvalidateTags(tags = "'user-' + #id", beforeInvocation = true)

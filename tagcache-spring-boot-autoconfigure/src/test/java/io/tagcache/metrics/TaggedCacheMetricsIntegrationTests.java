@@ -9,6 +9,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tag;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.tagcache.Loaded;
 import io.tagcache.TaggedCacheStatistics;
 import io.tagcache.UncachedCause;
 import io.tagcache.redis.RedisTaggedCache;
@@ -142,6 +143,20 @@ class TaggedCacheMetricsIntegrationTests {
 		assertThat(this.users.putFenced(1L, "stale alice", List.of("user-1"), null, fence)).isFalse();
 		assertThat(count("tagcache.puts.rejected")).isEqualTo(1);
 		assertThat(count("cache.puts")).isZero();
+	}
+
+	@Test
+	void freshnessMetersCountRefreshesStaleValuesAndSyncWaits() {
+		this.users.get(1L, String.class, false, () -> Loaded.of("alice", List.of("user-1")));
+		assertThat(count("tagcache.refreshes", "reason", "stale")).isZero();
+		this.manager.softInvalidate("user-1");
+		this.users.get(1L, String.class, false, () -> Loaded.of("alice, again", List.of("user-1")));
+
+		assertThat(count("tagcache.refreshes", "reason", "stale")).isEqualTo(1);
+		assertThat(count("tagcache.refreshes", "reason", "early")).isZero();
+		assertThat(count("tagcache.stale.served", "reason", "revalidate")).isZero();
+		assertThat(count("tagcache.stale.served", "reason", "error")).isZero();
+		assertThat(this.registry.get("tagcache.sync.waits").tags("name", "users").functionCounter().count()).isZero();
 	}
 
 	@Test

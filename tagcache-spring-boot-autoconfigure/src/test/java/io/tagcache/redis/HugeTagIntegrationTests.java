@@ -70,6 +70,31 @@ class HugeTagIntegrationTests {
 				+ scripts + " scripts; commands over 50 ms in the slow log: " + slow);
 	}
 
+	@Test
+	void softInvalidatingAHugeTagIsChunkedMarksEveryEntryAndKeepsItReachable() throws Exception {
+		RedisTaggedCacheManager manager = TestCaches.manager(this.redis);
+		RedisTaggedCache cache = manager.getCache("users");
+		fill(manager, cache);
+
+		this.redis.admin().configSet("slowlog-log-slower-than", "50000");
+		this.redis.admin().resetStats();
+		long started = System.nanoTime();
+		long marked = manager.softInvalidate("loc-1");
+		long elapsedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
+
+		assertThat(marked).isEqualTo(ENTRIES);
+		long scripts = this.redis.admin().commandCalls().getOrDefault("evalsha", 0L);
+		assertThat(scripts).as("one soft invalidation script plus bounded marking chunks")
+			.isGreaterThan(ENTRIES / 2000);
+		List<Long> slow = this.redis.admin().slowlogMicros();
+		assertThat(cache.get("0")).as("stale: a plain lookup misses").isNull();
+		assertThat(cache.get(Integer.toString(ENTRIES - 1))).isNull();
+		assertThat(cache.countEntriesWithTag("loc-1")).as("every record back in the live index").isEqualTo(ENTRIES);
+		logger.info(this.redis + ": soft-invalidated " + marked + " entries of one tag in " + elapsedMillis
+				+ " ms with " + scripts + " scripts; commands over 50 ms in the slow log: " + slow);
+		assertThat(manager.invalidate("loc-1")).as("a hard invalidation after it removes them all").isEqualTo(ENTRIES);
+	}
+
 	/** Writes the entries through pipelined put scripts; each carries the huge tag and one of its own. */
 	private void fill(RedisTaggedCacheManager manager, RedisTaggedCache cache) throws Exception {
 		RedisTaggedCacheWriter writer = manager.writer();

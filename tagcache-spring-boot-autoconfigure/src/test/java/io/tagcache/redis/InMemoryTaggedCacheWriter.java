@@ -252,6 +252,34 @@ final class InMemoryTaggedCacheWriter implements RedisTaggedCacheWriter {
 	}
 
 	@Override
+	public long[] softInvalidate(List<CacheKeyspace> keyspaces, Collection<String> tags, List<Duration> keptFor,
+			Duration hold) {
+		return call(() -> {
+			long[] marked = new long[keyspaces.size()];
+			for (int i = 0; i < keyspaces.size(); i++) {
+				Slot slot = slot(keyspaces.get(i));
+				long generation = nextGeneration(slot);
+				for (String tag : tags) {
+					slot.fence.merge("t:" + tag, generation + hold.toNanos() / 1000, Math::max);
+				}
+				for (Map.Entry<String, Entry> entry : List.copyOf(slot.entries.entrySet())) {
+					StoredEntry stored = StoredEntry.decode(entry.getValue().bytes);
+					if (entry.getValue().expiresAt > this.nowMicros.get() && !stored.isSoftInvalidated()
+							&& stored.tags().stream().anyMatch(tags::contains)) {
+						markSoftInvalidated(keyspaces.get(i), entry.getKey());
+						long keptUntil = this.nowMicros.get() + keptFor.get(i).toNanos() / 1000;
+						Entry current = slot.entries.get(entry.getKey());
+						slot.entries.put(entry.getKey(),
+								new Entry(current.bytes, Math.min(current.expiresAt, keptUntil)));
+						marked[i]++;
+					}
+				}
+			}
+			return marked;
+		});
+	}
+
+	@Override
 	public long clear(CacheKeyspace keyspace) {
 		return call(() -> {
 			Slot slot = slot(keyspace);
