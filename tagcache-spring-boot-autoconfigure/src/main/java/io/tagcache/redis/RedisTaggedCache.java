@@ -332,13 +332,14 @@ public final class RedisTaggedCache implements TaggedCache {
 			long now = this.writer.currentTimeMillis();
 			Found found = readEntry(entry, request);
 			if (found != null && isFresh(found.entry(), now)) {
+				if (refreshesEarly(found.entry(), now)) {
+					return refresh(request, keyspace, found, false);
+				}
 				this.counters.hits.increment();
-				return refreshesEarly(found.entry(), now) ? refresh(request, keyspace, found, false)
-						: CompletableFuture.completedFuture(value(found));
+				return CompletableFuture.completedFuture(value(found));
 			}
 			if (found != null && found.entry().isSoftInvalidated() && now < found.entry().softInvalidatedAt()
 					+ this.configuration.getStaleWhileRevalidate().toMillis()) {
-				this.counters.hits.increment();
 				return refresh(request, keyspace, found, true);
 			}
 			this.counters.misses.increment();
@@ -383,7 +384,8 @@ public final class RedisTaggedCache implements TaggedCache {
 
 	/**
 	 * Reload an entry that is still served: the caller that takes the key's lease loads (its fence read
-	 * first) and stores; every other caller, here or in another instance, gets the entry's value. A
+	 * first) and stores, counted as a miss; every other caller, here or in another instance, gets the
+	 * entry's value, a hit. A
 	 * refresh near expiry that fails returns the value the entry still holds; a reload of a
 	 * soft-invalidated entry that fails returns it only within stale-if-error.
 	 */
@@ -392,11 +394,15 @@ public final class RedisTaggedCache implements TaggedCache {
 		String token = holder(0);
 		return request.io().lease(keyspace, request.redisKey(), token, false).thenCompose(lease -> {
 			if (lease == null || !lease.acquired()) {
+				// served from the cache: a hit
+				this.counters.hits.increment();
 				if (stale) {
 					this.counters.staleServedRevalidate.increment();
 				}
 				return CompletableFuture.completedFuture(value(found));
 			}
+			// the caller waits for the loader: a miss, as for Spring's cache meters a newly loaded value is
+			this.counters.misses.increment();
 			(stale ? this.counters.staleRefreshes : this.counters.earlyRefreshes).increment();
 			CompletableFuture<@Nullable T> reloaded = request.io()
 				.fence(keyspace)
