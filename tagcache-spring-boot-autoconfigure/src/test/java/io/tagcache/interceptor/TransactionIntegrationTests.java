@@ -169,6 +169,30 @@ class TransactionIntegrationTests {
 	}
 
 	@Test
+	void aSoftInvalidationInsideATransactionHoldsTheTagUntilTheCommit() throws Exception {
+		assertThat(this.users.name(1)).isEqualTo("old");
+		TransactionTemplate transactions = new TransactionTemplate(this.context.getBean(PlatformTransactionManager.class));
+		TagInvalidator invalidator = this.context.getBean(TaggedCacheManager.class);
+		CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> transactions.executeWithoutResult(status -> {
+			this.users.jdbc().update("update users set name = 'new' where id = 1");
+			assertThat(invalidator.softInvalidate("user-1")).isEqualTo(1);
+			pauseBeforeCommit().accept(null);
+		}));
+		assertThat(this.atCommit.await(10, TimeUnit.SECONDS)).isTrue();
+
+		try (AnnotationConfigApplicationContext other = context(true)) {
+			Users otherUsers = other.getBean(Users.class);
+			assertThat(otherUsers.name(1)).as("the committed row, reloaded but not stored: the tag is held")
+				.isEqualTo("old");
+			assertThat(cached(other)).as("stale, a miss for a plain lookup").isNull();
+			this.commit.countDown();
+			writer.get(10, TimeUnit.SECONDS);
+			assertThat(otherUsers.name(1)).isEqualTo("new");
+			assertThat(cached(other)).isEqualTo("new");
+		}
+	}
+
+	@Test
 	void aValueLoadedInsideTheInvalidatingTransactionIsNeverStored() {
 		assertThat(this.users.name(1)).isEqualTo("old");
 		TransactionTemplate transactions = new TransactionTemplate(this.context.getBean(PlatformTransactionManager.class));
