@@ -19,6 +19,7 @@ import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
 
 import io.tagcache.AsyncTaggedLoader;
+import io.tagcache.LoadCallbacks;
 import io.tagcache.Loaded;
 import io.tagcache.TagCacheConfigurationException;
 import io.tagcache.TaggedCache;
@@ -324,25 +325,44 @@ public final class TagCacheInterceptor implements MethodInterceptor, BeanFactory
 		uncached(operation, ex.getUncachedCause(), ex);
 	}
 
+	/** What the cache tells a method's loaders: refusals and unreadable entries, counted and logged per method. */
+	private abstract class MethodCallbacks implements LoadCallbacks {
+
+		final TagCacheOperation.Cacheable operation;
+
+		final List<TaggedCache> caches;
+
+		MethodCallbacks(TagCacheOperation.Cacheable operation, List<TaggedCache> caches) {
+			this.operation = operation;
+			this.caches = caches;
+		}
+
+		@Override
+		public void refused(ValueRefusedException ex) {
+			TagCacheInterceptor.this.refused(this.operation, ex);
+		}
+
+		@Override
+		public void unreadable(IllegalStateException ex) {
+			TagCacheInterceptor.this.unreadable(this.operation, this.caches.get(0), ex);
+		}
+
+	}
+
 	/**
 	 * Calls the method on a miss of the first cache and names the tags of its value. With several
 	 * caches, the others are looked up first (a hit there is returned, as Spring does), their fences
 	 * read before the method runs, and the value stored in each of them too, fenced.
 	 */
-	private final class MethodLoader implements TaggedLoader<Object> {
+	private final class MethodLoader extends MethodCallbacks implements TaggedLoader<Object> {
 
 		private final Call call;
-
-		private final TagCacheOperation.Cacheable operation;
-
-		private final List<TaggedCache> caches;
 
 		private final Object key;
 
 		MethodLoader(Call call, TagCacheOperation.Cacheable operation, List<TaggedCache> caches, Object key) {
+			super(operation, caches);
 			this.call = call;
-			this.operation = operation;
-			this.caches = caches;
 			this.key = key;
 		}
 
@@ -381,26 +401,12 @@ public final class TagCacheInterceptor implements MethodInterceptor, BeanFactory
 			return loaded;
 		}
 
-		@Override
-		public void refused(ValueRefusedException ex) {
-			TagCacheInterceptor.this.refused(this.operation, ex);
-		}
-
-		@Override
-		public void unreadable(IllegalStateException ex) {
-			TagCacheInterceptor.this.unreadable(this.operation, this.caches.get(0), ex);
-		}
-
 	}
 
 	/** {@link MethodLoader} for a method whose value comes asynchronously; nothing here blocks. */
-	private final class AsyncMethodLoader implements AsyncTaggedLoader<Object> {
+	private final class AsyncMethodLoader extends MethodCallbacks implements AsyncTaggedLoader<Object> {
 
 		private final Call call;
-
-		private final TagCacheOperation.Cacheable operation;
-
-		private final List<TaggedCache> caches;
 
 		private final Object key;
 
@@ -408,9 +414,8 @@ public final class TagCacheInterceptor implements MethodInterceptor, BeanFactory
 
 		AsyncMethodLoader(Call call, TagCacheOperation.Cacheable operation, List<TaggedCache> caches, Object key,
 				AsyncInvoker invoker) {
+			super(operation, caches);
 			this.call = call;
-			this.operation = operation;
-			this.caches = caches;
 			this.key = key;
 			this.invoker = invoker;
 		}
@@ -470,16 +475,6 @@ public final class TagCacheInterceptor implements MethodInterceptor, BeanFactory
 				}
 				return stored;
 			});
-		}
-
-		@Override
-		public void refused(ValueRefusedException ex) {
-			TagCacheInterceptor.this.refused(this.operation, ex);
-		}
-
-		@Override
-		public void unreadable(IllegalStateException ex) {
-			TagCacheInterceptor.this.unreadable(this.operation, this.caches.get(0), ex);
 		}
 
 	}

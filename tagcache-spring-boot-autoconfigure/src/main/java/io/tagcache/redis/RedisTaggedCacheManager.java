@@ -200,12 +200,22 @@ public final class RedisTaggedCacheManager implements TaggedCacheManager, SmartI
 	 * @param cache the cache of a one-cache scope, {@code null} for every cache
 	 */
 	long invalidate(String scope, List<String> tags, @Nullable RedisTaggedCache cache) {
+		return invalidate(scope, tags, cache, false);
+	}
+
+	/**
+	 * Invalidate or soft-invalidate tags in every cache or one; inside a Spring transaction with a hold,
+	 * and again when it completes (a soft one is recorded under its scope prefixed with
+	 * {@link #SOFT_SCOPE}: no cache name holds '#').
+	 */
+	private long invalidate(String scope, List<String> tags, @Nullable RedisTaggedCache cache, boolean soft) {
 		Duration hold = Duration.ZERO;
 		if (TransactionalInvalidations.isActive()) {
-			TransactionalInvalidations.record(this, scope, tags, this::invalidateAfterTransaction);
+			TransactionalInvalidations.record(this, soft ? SOFT_SCOPE + scope : scope, tags,
+					this::invalidateAfterTransaction);
 			hold = this.transactionHold;
 		}
-		return invalidateNow(scope, tags, cache, hold);
+		return soft ? softInvalidateNow(scope, tags, cache, hold) : invalidateNow(scope, tags, cache, hold);
 	}
 
 	private long invalidateNow(String scope, List<String> tags, @Nullable RedisTaggedCache cache, Duration hold) {
@@ -221,10 +231,7 @@ public final class RedisTaggedCacheManager implements TaggedCacheManager, SmartI
 		return removed;
 	}
 
-	/**
-	 * The second invalidation of tags invalidated inside a transaction, when it completed: no hold. A
-	 * soft one is recorded under its scope prefixed with {@link #SOFT_SCOPE} (no cache name holds '#').
-	 */
+	/** The second invalidation of tags invalidated inside a transaction, when it completed: no hold. */
 	private void invalidateAfterTransaction(String scope, List<String> tags) {
 		boolean soft = scope.startsWith(SOFT_SCOPE);
 		String cacheScope = soft ? scope.substring(SOFT_SCOPE.length()) : scope;
@@ -253,21 +260,12 @@ public final class RedisTaggedCacheManager implements TaggedCacheManager, SmartI
 		if (valid.isEmpty()) {
 			return 0;
 		}
-		return softInvalidate(PendingInvalidations.EVERY_CACHE, valid, null);
+		return invalidate(PendingInvalidations.EVERY_CACHE, valid, null, true);
 	}
 
-	/**
-	 * Soft-invalidate tags in every cache or one; inside a Spring transaction with a hold, and again
-	 * when it completes.
-	 * @param cache the cache of a one-cache scope, {@code null} for every cache
-	 */
-	long softInvalidate(String scope, List<String> tags, @Nullable RedisTaggedCache cache) {
-		Duration hold = Duration.ZERO;
-		if (TransactionalInvalidations.isActive()) {
-			TransactionalInvalidations.record(this, SOFT_SCOPE + scope, tags, this::invalidateAfterTransaction);
-			hold = this.transactionHold;
-		}
-		return softInvalidateNow(scope, tags, cache, hold);
+	/** Soft-invalidate tags in one cache, as {@link #softInvalidate(Collection)} does in every one. */
+	long softInvalidate(String scope, List<String> tags, RedisTaggedCache cache) {
+		return invalidate(scope, tags, cache, true);
 	}
 
 	private long softInvalidateNow(String scope, List<String> tags, @Nullable RedisTaggedCache cache, Duration hold) {
