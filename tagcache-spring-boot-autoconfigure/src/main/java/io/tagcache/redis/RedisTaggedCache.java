@@ -44,14 +44,19 @@ import org.springframework.cache.support.SimpleValueWrapper;
  * <ul>
  * <li><b>Hits</b> are one {@code GET} of the entry string (a header line, then the JSON). The value is
  * read in place as the caller's type where one is given, otherwise as the allow-listed type hint
- * stored in the header.</li>
+ * stored in the header. The header's fixed-width fields tell, without a script, whether the entry
+ * expired (it may outlive its expiry for stale-if-error), was soft-invalidated, or is due for an
+ * early refresh.</li>
  * <li><b>Writes</b> are one script that writes the value, its tag list and every tag-index record
  * together, so no entry ever exists that its tags cannot reach. Loads ({@link #get(Object, Callable)},
  * the annotations) are fenced: the cache's generation is read on the miss, before the loader runs,
  * and the write is refused if any of the entry's tags, its key or the whole cache was invalidated
  * since (the stale-set race).</li>
- * <li><b>Single flight</b>: concurrent {@code get(key, loader)} calls for one key in this JVM share
- * one loader call; the others wait for its result.</li>
+ * <li><b>One load path</b> ({@link #get(Object, Type, boolean, TaggedLoader)} and its non-blocking
+ * twin) serves {@code get(key, Callable)}, {@code retrieve(key, Supplier)} and the annotations. With
+ * {@code sync}, concurrent loads of a key in this JVM share one loader call, and its leader takes a
+ * lease on the key in Redis, so one load runs across instances; early refreshes and reloads of
+ * soft-invalidated entries take the same lease, and everyone else is served the entry meanwhile.</li>
  * <li><b>Redis is a cache, not a dependency</b>: a failed read is a miss and a failed write is
  * skipped; both are counted and logged once per burst, and after repeated failures calls skip
  * Redis for a cool-down. Evictions, {@code clear} and invalidations that cannot reach Redis are
@@ -385,9 +390,8 @@ public final class RedisTaggedCache implements TaggedCache {
 	/**
 	 * Reload an entry that is still served: the caller that takes the key's lease loads (its fence read
 	 * first) and stores, counted as a miss; every other caller, here or in another instance, gets the
-	 * entry's value, a hit. A
-	 * refresh near expiry that fails returns the value the entry still holds; a reload of a
-	 * soft-invalidated entry that fails returns it only within stale-if-error.
+	 * entry's value, a hit. A refresh near expiry that fails returns the value the entry still holds; a
+	 * reload of a soft-invalidated entry that fails returns it only within stale-if-error.
 	 */
 	private <T> CompletableFuture<@Nullable T> refresh(LoadRequest<T> request, CacheKeyspace keyspace, Found found,
 			boolean stale) {
