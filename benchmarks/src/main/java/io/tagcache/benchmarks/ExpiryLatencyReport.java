@@ -51,8 +51,10 @@ import org.springframework.data.redis.serializer.RedisSerializationContext.Seria
  * turns per variant, the order rotated every round; 60 s per variant), so that
  * the machine's other load falls on all of them alike. Each turn starts with one untimed call that
  * loads the key if it expired since the variant's last turn, so a turn starts with a fresh entry and
- * sees the expiries of steady state only. Reported: p50, p99, p99.9, max, calls that took longer
- * than the loader (they waited for a load), loader calls. Writes {@code expiry-latency.md} to the
+ * sees the expiries of steady state only. Reported: p50, p99, p99.9, max, the calls that took at
+ * least the loader's time (split into those that ran the loader themselves, told by a thread-local
+ * mark the loader sets, and the others, which waited for a load or were stalled), loader calls, and
+ * each round's p99 against the hit's p99 of the same round. Writes {@code expiry-latency.md} to the
  * results directory.
  *
  * <p>Run:
@@ -86,6 +88,9 @@ public final class ExpiryLatencyReport {
 
 	private static final long WARMUP_MILLIS = 2_000;
 
+	/** Set by a loader on the thread that runs it: tells a call that ran the loader from one that waited. */
+	static final ThreadLocal<boolean[]> RAN_LOADER = ThreadLocal.withInitial(() -> new boolean[1]);
+
 	private final StringBuilder report = new StringBuilder();
 
 	public static void main(String[] args) throws Exception {
@@ -111,6 +116,9 @@ public final class ExpiryLatencyReport {
 
 		int size;
 
+		/** Calls of at least the loader's time that ran the loader themselves. */
+		long slowThatLoaded;
+
 		void add(long value) {
 			if (this.size == this.values.length) {
 				this.values = Arrays.copyOf(this.values, this.size * 2);
@@ -124,6 +132,9 @@ public final class ExpiryLatencyReport {
 	static final class Totals {
 
 		final List<Samples> samples = new ArrayList<>();
+
+		/** The p99 of each measured turn, in the order of the rounds. */
+		final List<Long> turnP99 = new ArrayList<>();
 
 		long loads;
 
@@ -194,21 +205,29 @@ public final class ExpiryLatencyReport {
 			done.add(pool.submit(() -> {
 				Samples samples = new Samples();
 				LongSupplier call = variant.call();
+				boolean[] ranLoader = RAN_LOADER.get();
 				long now = System.nanoTime();
 				while (now - deadline < 0) {
+					ranLoader[0] = false;
 					if (call.getAsLong() != KEY) {
 						throw new IllegalStateException("wrong value");
 					}
 					long end = System.nanoTime();
 					samples.add(end - now);
+					if (ranLoader[0] && end - now >= LOADER_MILLIS * 1_000_000) {
+						samples.slowThatLoaded++;
+					}
 					now = end;
 				}
 				return samples;
 			}));
 		}
+		List<Samples> turn = new ArrayList<>();
 		for (Future<Samples> future : done) {
-			totals.samples.add(future.get());
+			turn.add(future.get());
 		}
+		totals.samples.addAll(turn);
+		totals.turnP99.add((long) p(merged(turn), 0.99));
 		totals.nanos += System.nanoTime() - started;
 		totals.loads += variant.loads().getAsLong() - loads;
 		totals.refreshes += variant.refreshes().getAsLong() - refreshes;
@@ -224,30 +243,46 @@ public final class ExpiryLatencyReport {
 
 	private void table(Map<String, Totals> totals) {
 		Map<String, long[]> sorted = new LinkedHashMap<>();
-		totals.forEach((name, total) -> {
-			long[] all = new long[total.samples.stream().mapToInt(s -> s.size).sum()];
-			int at = 0;
-			for (Samples samples : total.samples) {
-				System.arraycopy(samples.values, 0, all, at, samples.size);
-				at += samples.size;
-			}
-			Arrays.sort(all);
-			sorted.put(name, all);
-		});
+		totals.forEach((name, total) -> sorted.put(name, merged(total.samples)));
 		long[] hit = sorted.values().iterator().next();
 		long loaderNanos = LOADER_MILLIS * 1_000_000;
 		print("");
-		print("| Variant | Calls | Calls/s | p50 us | p99 us | p99.9 us | max ms | p50 / hit | p99 / hit | p99.9 / hit | Calls >= %d ms | Loader calls | of which early refreshes | GC ms |",
+		print("| Variant | Calls | Calls/s | p50 us | p99 us | p99.9 us | max ms | p50 / hit | p99 / hit | p99.9 / hit | Calls >= %d ms | of which ran the loader / waited | Loader calls | of which early refreshes | GC ms |",
 				LOADER_MILLIS);
-		print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+		print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
 		for (Map.Entry<String, long[]> entry : sorted.entrySet()) {
 			long[] s = entry.getValue();
 			Totals total = totals.get(entry.getKey());
 			long slow = s.length - lowerBound(s, loaderNanos);
-			print("| %s | %,d | %,.0f | %.0f | %.0f | %.0f | %.1f | %.2fx | %.2fx | %.2fx | %d | %d | %d | %d |",
+			long slowThatLoaded = total.samples.stream().mapToLong(samples -> samples.slowThatLoaded).sum();
+			print("| %s | %,d | %,.0f | %.0f | %.0f | %.0f | %.1f | %.2fx | %.2fx | %.2fx | %d | %d / %d | %d | %d | %d |",
 					entry.getKey(), s.length, s.length / (total.nanos / 1e9), p(s, 0.50) / 1e3, p(s, 0.99) / 1e3,
 					p(s, 0.999) / 1e3, s[s.length - 1] / 1e6, p(s, 0.50) / p(hit, 0.50), p(s, 0.99) / p(hit, 0.99),
-					p(s, 0.999) / p(hit, 0.999), slow, total.loads, total.refreshes, total.gcMillis);
+					p(s, 0.999) / p(hit, 0.999), slow, slowThatLoaded, slow - slowThatLoaded, total.loads,
+					total.refreshes, total.gcMillis);
+		}
+		print("");
+		// the interleaved view: each turn's p99 against the hit's p99 of the same round
+		List<Long> hitP99 = totals.values().iterator().next().turnP99;
+		print("p99 of each round (us), and / the hit's p99 of the same round:");
+		print("");
+		print("| Variant | p99 per round | / hit, per round | median / hit |");
+		print("|---|---|---|---|");
+		for (Map.Entry<String, Totals> entry : totals.entrySet()) {
+			List<Long> p99s = entry.getValue().turnP99;
+			StringBuilder values = new StringBuilder();
+			StringBuilder ratios = new StringBuilder();
+			double[] sortedRatios = new double[p99s.size()];
+			for (int i = 0; i < p99s.size(); i++) {
+				double ratio = (double) p99s.get(i) / hitP99.get(i);
+				sortedRatios[i] = ratio;
+				values.append((i == 0) ? "" : ", ").append(String.format(Locale.ROOT, "%.0f", p99s.get(i) / 1e3));
+				ratios.append((i == 0) ? "" : ", ").append(String.format(Locale.ROOT, "%.2f", ratio));
+			}
+			Arrays.sort(sortedRatios);
+			double median = (sortedRatios.length % 2 == 1) ? sortedRatios[sortedRatios.length / 2]
+					: (sortedRatios[sortedRatios.length / 2 - 1] + sortedRatios[sortedRatios.length / 2]) / 2;
+			print("| %s | %s | %s | %.2fx |", entry.getKey(), values, ratios, median);
 		}
 		print("");
 		print("Longest calls (ms):");
@@ -260,6 +295,18 @@ public final class ExpiryLatencyReport {
 			print("- %s:%s", entry.getKey(), longest);
 		}
 		print("");
+	}
+
+	/** Every latency of the samples, sorted. */
+	private static long[] merged(List<Samples> samples) {
+		long[] all = new long[samples.stream().mapToInt(s -> s.size).sum()];
+		int at = 0;
+		for (Samples s : samples) {
+			System.arraycopy(s.values, 0, all, at, s.size);
+			at += s.size;
+		}
+		Arrays.sort(all);
+		return all;
 	}
 
 	/** The first index whose value is at least {@code value}. */
@@ -304,6 +351,7 @@ public final class ExpiryLatencyReport {
 		@CacheableTagged(cacheNames = HIT, key = "#id", sync = true)
 		public User hit(long id) {
 			this.hitLoads.increment();
+			RAN_LOADER.get()[0] = true;
 			StampedeReport.sleep(LOADER_MILLIS);
 			return User.of(id);
 		}
@@ -311,6 +359,7 @@ public final class ExpiryLatencyReport {
 		@CacheableTagged(cacheNames = EARLY, key = "#id", sync = true)
 		public User early(long id) {
 			this.earlyLoads.increment();
+			RAN_LOADER.get()[0] = true;
 			StampedeReport.sleep(LOADER_MILLIS);
 			return User.of(id);
 		}
@@ -318,6 +367,7 @@ public final class ExpiryLatencyReport {
 		@CacheableTagged(cacheNames = NO_EARLY, key = "#id", sync = true)
 		public User noEarly(long id) {
 			this.noEarlyLoads.increment();
+			RAN_LOADER.get()[0] = true;
 			StampedeReport.sleep(LOADER_MILLIS);
 			return User.of(id);
 		}
@@ -357,6 +407,7 @@ public final class ExpiryLatencyReport {
 		@Cacheable(cacheNames = SPRING, key = "#id", sync = true)
 		public User user(long id) {
 			this.loads.increment();
+			RAN_LOADER.get()[0] = true;
 			StampedeReport.sleep(LOADER_MILLIS);
 			return User.of(id);
 		}
