@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Runs the whole benchmark suite (about 20 minutes on 2 cores) and writes every result to
+# Runs the whole benchmark suite (about 26 minutes on 2 cores) and writes every result to
 # benchmarks/target/results/: JMH JSON and text per run, invalidation.csv, redis-cost.txt,
-# interleaved.md, machine.txt and summary.md (the tables of BENCHMARKS.md).
+# interleaved.md, stampede.md, expiry-latency.md, machine.txt and summary.md (the tables of BENCHMARKS.md).
 #
 #   bash benchmarks/run-benchmarks.sh            # waits (up to 20 min) for a quiet machine first
 #   NO_WAIT=1 bash benchmarks/run-benchmarks.sh  # runs at once
@@ -68,6 +68,10 @@ echo "== InterleavedComparison (load: $(cut -d' ' -f1-3 /proc/loadavg))" | tee -
 java -Xms1g -Xmx1g -cp "$JAR" io.tagcache.benchmarks.InterleavedComparison > "$OUT/interleaved.log" 2>&1
 echo "== RedisCostReport (load: $(cut -d' ' -f1-3 /proc/loadavg))" | tee -a "$OUT/load.txt"
 java -cp "$JAR" io.tagcache.benchmarks.RedisCostReport > "$OUT/redis-cost.log" 2>&1
+echo "== StampedeReport (load: $(cut -d' ' -f1-3 /proc/loadavg))" | tee -a "$OUT/load.txt"
+java -Xms1g -Xmx1g -cp "$JAR" io.tagcache.benchmarks.StampedeReport > "$OUT/stampede.log" 2>&1
+echo "== ExpiryLatencyReport (load: $(cut -d' ' -f1-3 /proc/loadavg))" | tee -a "$OUT/load.txt"
+java -Xms1g -Xmx1g -cp "$JAR" io.tagcache.benchmarks.ExpiryLatencyReport > "$OUT/expiry-latency.log" 2>&1
 echo "load after: $(uptime)" >> "$OUT/machine.txt"
 java -cp "$JAR" io.tagcache.benchmarks.ResultsSummary "$OUT" > "$OUT/summary.md"
 cat "$OUT/summary.md"
