@@ -89,8 +89,10 @@ public @interface CacheableTagged {
 	String ttl() default "";
 
 	/**
-	 * Whether concurrent misses of one key in this JVM share one method call: the first caller loads the
-	 * value, the others wait for its result. Requires exactly one cache.
+	 * Whether concurrent misses of one key share one method call across every instance sharing the
+	 * Redis: the first caller loads the value (holding a lease on the key in Redis), the others, in this
+	 * JVM or another, wait for its result, or call the method themselves after
+	 * {@code tagcache.sync-timeout}. Requires exactly one cache.
 	 * @return whether loads are synchronized
 	 */
 	boolean sync() default false;

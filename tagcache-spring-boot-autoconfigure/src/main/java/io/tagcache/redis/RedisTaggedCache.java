@@ -395,7 +395,19 @@ public final class RedisTaggedCache implements TaggedCache {
 	 */
 	private <T> CompletableFuture<@Nullable T> refresh(LoadRequest<T> request, CacheKeyspace keyspace, Found found,
 			boolean stale) {
-		String token = holder(0);
+		// the fence before the lease: the lease carries it, so that a caller missing meanwhile (the entry
+		// expired while the refresh runs) waits for the refresh unless an invalidation came in between
+		return request.io().fence(keyspace).thenCompose(fence -> refresh(request, keyspace, found, stale, fence));
+	}
+
+	private <T> CompletableFuture<@Nullable T> refresh(LoadRequest<T> request, CacheKeyspace keyspace, Found found,
+			boolean stale, long fence) {
+		if (fence == UNKNOWN_FENCE) {
+			// nothing could be stored: serve the entry
+			this.counters.hits.increment();
+			return CompletableFuture.completedFuture(value(found));
+		}
+		String token = holder(fence);
 		return request.io().lease(keyspace, request.redisKey(), token, false).thenCompose(lease -> {
 			if (lease == null || !lease.acquired()) {
 				// served from the cache: a hit
@@ -408,9 +420,7 @@ public final class RedisTaggedCache implements TaggedCache {
 			// the caller waits for the loader: a miss, as for Spring's cache meters a newly loaded value is
 			this.counters.misses.increment();
 			(stale ? this.counters.staleRefreshes : this.counters.earlyRefreshes).increment();
-			CompletableFuture<@Nullable T> reloaded = request.io()
-				.fence(keyspace)
-				.thenCompose(fence -> loadAndStore(request, fence, stale ? found : null));
+			CompletableFuture<@Nullable T> reloaded = loadAndStore(request, fence, stale ? found : null);
 			return release(reloaded, keyspace, request.redisKey(), token).exceptionallyCompose(ex -> {
 				if (stale) {
 					return CompletableFuture.failedFuture(ex);
@@ -423,8 +433,8 @@ public final class RedisTaggedCache implements TaggedCache {
 	}
 
 	/**
-	 * A holder of a key's lease: the fence its load read ({@code 0} for a refresh), so that a load with
-	 * a newer fence takes the lease over instead of waiting for it (see {@code lease.lua}), and an id.
+	 * A holder of a key's lease: the fence its load (or refresh) read, so that a load with a newer fence
+	 * takes the lease over instead of waiting for it (see {@code lease.lua}), and an id.
 	 */
 	private static String holder(long fence) {
 		return fence + ":" + UUID.randomUUID();

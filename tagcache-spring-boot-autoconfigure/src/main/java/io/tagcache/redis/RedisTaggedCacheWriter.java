@@ -105,8 +105,8 @@ public interface RedisTaggedCacheWriter {
 	 * instance; the lease expires on its own after {@code leaseTime}.
 	 * @param keyspace the cache slot
 	 * @param key the key within the cache
-	 * @param token the holder: {@code <fence>:<id>}, the fence its load read ({@code 0} for a refresh); a
-	 * holder with a newer fence than the current one takes the lease over
+	 * @param token the holder: {@code <fence>:<id>}, the fence its load or refresh read first; a holder
+	 * with a newer fence than the current one takes the lease over
 	 * @param leaseTime how long the lease lasts unless given back
 	 * @param orFreshEntry whether to return the key's entry instead, when it is fresh (neither expired
 	 * nor soft-invalidated): a load that finds one need not run

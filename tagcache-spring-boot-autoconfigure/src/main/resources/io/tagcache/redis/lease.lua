@@ -1,6 +1,6 @@
 -- Takes the lease of a key: one load (or refresh) of the key at a time across every instance. The
 -- lease expires on its own, so a holder that died holds it no longer than its lease time. A holder
--- is '<fence>:<id>', the fence its load read first ('0' for a refresh): a load whose fence is newer
+-- is '<fence>:<id>', the fence its load or refresh read first: a load whose fence is newer
 -- than the holder's (an invalidation of the slot came in between) must not wait for it, and takes
 -- the lease over, so that later loads wait for the newer one.
 -- KEYS[1] entry, KEYS[2] lease

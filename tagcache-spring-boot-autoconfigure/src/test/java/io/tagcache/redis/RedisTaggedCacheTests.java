@@ -246,6 +246,45 @@ class RedisTaggedCacheTests {
 	}
 
 	@Test
+	void aCallerMissingWhileAnEarlyRefreshRunsPastExpiryWaitsForItInsteadOfLoadingAgain() throws Exception {
+		RedisTaggedCacheManager eager = instance(RedisTaggedCacheConfiguration.defaultConfig()
+			.withTimeToLive(Duration.ofMinutes(1)).withEarlyRefreshBeta(1.0));
+		RedisTaggedCacheManager other = instance(RedisTaggedCacheConfiguration.defaultConfig()
+			.withTimeToLive(Duration.ofMinutes(1)).withEarlyRefreshBeta(1.0));
+		try {
+			RedisTaggedCache users = eager.getCache("users");
+			users.random(() -> 0.0);
+			users.get(1L, String.class, true, () -> slowlyTagged("v1"));
+			users.random(() -> 1 - Math.exp(-1));
+			this.writer.advance(Duration.ofMillis(59_500));
+			CountDownLatch refreshing = new CountDownLatch(1);
+			CountDownLatch proceed = new CountDownLatch(1);
+			CompletableFuture<String> refresh = CompletableFuture.supplyAsync(() -> users.get(1L, String.class, true,
+					() -> {
+						refreshing.countDown();
+						proceed.await();
+						return tagged("v2");
+					}));
+			assertThat(refreshing.await(10, TimeUnit.SECONDS)).isTrue();
+			// the entry expires while the refresh runs; a caller in another instance misses
+			this.writer.advance(Duration.ofSeconds(2));
+			CompletableFuture<String> missing = CompletableFuture
+				.supplyAsync(() -> other.getCache("users").get(1L, String.class, true, () -> tagged("loaded twice")));
+			Awaitility.await().during(Duration.ofMillis(200)).atMost(Duration.ofSeconds(5)).until(() -> !missing.isDone());
+			proceed.countDown();
+
+			assertThat(refresh.get(10, TimeUnit.SECONDS)).isEqualTo("v2");
+			assertThat(missing.get(10, TimeUnit.SECONDS)).as("the refresh's value").isEqualTo("v2");
+			assertThat(this.loads).as("the first load and the refresh").hasValue(2);
+			assertThat(users.getStatistics().getRefreshes("early")).isEqualTo(1);
+		}
+		finally {
+			eager.destroy();
+			other.destroy();
+		}
+	}
+
+	@Test
 	void earlyRefreshIsOffWithBetaZero() {
 		RedisTaggedCacheManager off = instance(RedisTaggedCacheConfiguration.defaultConfig()
 			.withTimeToLive(Duration.ofMinutes(1)).withEarlyRefreshBeta(0));
@@ -271,11 +310,13 @@ class RedisTaggedCacheTests {
 		CacheKeyspace keyspace = this.cache.keyspaceOf("1");
 
 		assertThat(this.cache.get(1L)).as("a plain lookup: stale is a miss").isNull();
-		this.writer.leaseAsync(keyspace, "1", "0:someone-else", Duration.ofSeconds(30), false).join();
+		// a caller in another instance, with the same fence (nothing invalidated since), refreshes it
+		String holder = this.cache.readFence(1L) + ":someone-else";
+		this.writer.leaseAsync(keyspace, "1", holder, Duration.ofSeconds(30), false).join();
 		assertThat(this.cache.get(1L, String.class, false, () -> tagged("v2")))
 			.as("another caller holds the refresh").isEqualTo("v1");
 		assertThat(this.cache.getStatistics().getStaleServed("revalidate")).isEqualTo(1);
-		this.writer.releaseLeaseAsync(keyspace, "1", "0:someone-else").join();
+		this.writer.releaseLeaseAsync(keyspace, "1", holder).join();
 
 		assertThat(this.cache.get(1L, String.class, false, () -> tagged("v2"))).isEqualTo("v2");
 		assertThat(this.cache.getStatistics().getRefreshes("stale")).isEqualTo(1);
