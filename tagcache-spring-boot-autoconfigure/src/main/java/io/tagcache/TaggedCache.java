@@ -61,6 +61,18 @@ public interface TaggedCache extends Cache {
 	long invalidateTags(Collection<String> tags);
 
 	/**
+	 * Remove the entries of this cache whose key matches a Redis glob ({@code "session:*"},
+	 * {@code "user-?"}), as spring-data-redis's {@code RedisCache.clear(String)}: with {@code SCAN}, on
+	 * every node of a cluster, never {@code KEYS}; each batch is removed with its tag-index records.
+	 * Loads of this cache in flight are refused as after {@link #clear()}. The keys are the cache's own
+	 * (what the key generator or the key expression produced), not Redis key names.
+	 * @param keyPattern a Redis glob over the cache's keys; non-blank
+	 * @return the number of entries removed
+	 * @throws IllegalArgumentException for a blank pattern
+	 */
+	long evictByPattern(String keyPattern);
+
+	/**
 	 * Mark every entry of this cache that carries at least one of the tags stale, rather than remove
 	 * it; see {@link TagInvalidator#softInvalidate(Collection)}. Other caches are not touched.
 	 * @param tags the tags to soft-invalidate

@@ -17,6 +17,7 @@ import org.springframework.boot.actuate.endpoint.annotation.DeleteOperation;
 import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
 import org.springframework.boot.actuate.endpoint.annotation.ReadOperation;
 import org.springframework.boot.actuate.endpoint.annotation.Selector;
+import org.springframework.boot.actuate.endpoint.annotation.WriteOperation;
 import org.springframework.dao.DataAccessException;
 import org.springframework.util.Assert;
 
@@ -110,6 +111,25 @@ public class TagCacheEndpoint {
 		return new InvalidationDescriptor(tag, removed, this.manager.getPendingInvalidations());
 	}
 
+	/**
+	 * Remove the entries of one cache whose key matches a Redis glob ({@code SCAN}, never {@code KEYS}).
+	 * @param cache the cache, one of those the key prefix knows
+	 * @param pattern a glob over the cache's keys, such as {@code mail:*}
+	 * @return how many entries were removed
+	 * @throws InvalidEndpointRequestException for an unknown cache or a blank pattern
+	 */
+	@WriteOperation
+	public EvictionDescriptor evict(String cache, String pattern) {
+		if (!this.manager.getAllCacheNames().contains(cache)) {
+			throw new InvalidEndpointRequestException("No cache '" + cache + "' with key prefix '"
+					+ this.manager.getKeyPrefix() + "'", "No such cache");
+		}
+		RedisTaggedCache target = this.manager.getCache(cache);
+		Assert.state(target != null, () -> "No cache '" + cache + "'");
+		long removed = validTag(() -> target.evictByPattern(pattern));
+		return new EvictionDescriptor(cache, pattern, removed, this.manager.getPendingInvalidations());
+	}
+
 	private RedisTaggedCacheConfiguration configuration(String name, Collection<String> opened) {
 		RedisTaggedCache cache = opened.contains(name) ? this.manager.getCache(name) : null;
 		return (cache != null) ? cache.getConfiguration() : this.manager.getCacheDefaults();
@@ -162,6 +182,17 @@ public class TagCacheEndpoint {
 					configuration.getStaleIfError().toString());
 		}
 
+	}
+
+	/**
+	 * A pattern eviction.
+	 * @param cache the cache
+	 * @param pattern the glob over its keys
+	 * @param removed how many entries it removed, {@code 0} when it was queued (Redis unreachable)
+	 * @param pendingInvalidations how many invalidations wait for Redis to be replayed
+	 */
+	public record EvictionDescriptor(String cache, String pattern, long removed, int pendingInvalidations)
+			implements OperationResponseBody {
 	}
 
 	/**

@@ -121,6 +121,16 @@ public final class CacheKeyspace {
 		return escapeGlob(this.base) + "e:*";
 	}
 
+	/**
+	 * A {@code SCAN MATCH} pattern for the entry keys of the cache whose key matches a glob.
+	 * @param keyPattern a Redis glob over the keys within the cache (as {@code *}, {@code ?},
+	 * {@code [...]} and {@code \} mean in {@code SCAN MATCH})
+	 * @return the pattern
+	 */
+	public String entryPattern(String keyPattern) {
+		return escapeGlob(this.base) + "e:" + keyPattern;
+	}
+
 	/** A {@code SCAN MATCH} pattern for the cache's tag indexes. */
 	public String indexPattern() {
 		return escapeGlob(this.base) + "t:*";

@@ -528,17 +528,31 @@ final class DefaultRedisTaggedCacheWriter implements RedisTaggedCacheWriter {
 	 */
 	@Override
 	public long clear(CacheKeyspace keyspace) {
+		return fenceAndRemove(keyspace, keyspace.entryPattern(), "clear");
+	}
+
+	/**
+	 * Remove the entries of the cache whose key matches a glob, as {@link #clear} removes them all: the
+	 * whole cache is fenced first, then the matching entries found by {@code SCAN} (on a cluster, on
+	 * the node of the slot) are removed page by page with their index records.
+	 */
+	@Override
+	public long evictByPattern(CacheKeyspace keyspace, String keyPattern) {
+		return fenceAndRemove(keyspace, keyspace.entryPattern(keyPattern), "evict");
+	}
+
+	private long fenceAndRemove(CacheKeyspace keyspace, String scanPattern, String operation) {
 		byte[][] fenceKeys = { keyspace.generationKey(), keyspace.fenceKey() };
-		execute("clear", commands -> script(commands, TagCacheScript.FENCE_CACHE, ScriptOutputType.INTEGER, fenceKeys,
-				new byte[][] { retentionMicros() }));
+		execute(operation, commands -> script(commands, TagCacheScript.FENCE_CACHE, ScriptOutputType.INTEGER,
+				fenceKeys, new byte[][] { retentionMicros() }));
 		long[] removed = new long[1];
-		scan(keyspace.entryPattern(), "clear", page -> {
+		scan(scanPattern, operation, page -> {
 			byte[][] args = new byte[1 + page.size()][];
 			args[0] = keyspace.baseBytes();
 			for (int i = 0; i < page.size(); i++) {
 				args[1 + i] = CacheKeyspace.bytes(keyspace.keyOfEntry(new String(page.get(i), StandardCharsets.UTF_8)));
 			}
-			removed[0] += this.<Long>execute("clear", commands -> script(commands, TagCacheScript.REMOVE_ENTRIES,
+			removed[0] += this.<Long>execute(operation, commands -> script(commands, TagCacheScript.REMOVE_ENTRIES,
 					ScriptOutputType.INTEGER, new byte[][] { keyspace.generationKey() }, args));
 		});
 		return removed[0];

@@ -1057,6 +1057,27 @@ public final class RedisTaggedCache implements TaggedCache {
 		return valid.isEmpty() ? 0 : this.manager.softInvalidate(this.name, valid, this);
 	}
 
+	/**
+	 * {@inheritDoc}
+	 * <p>When Redis cannot be reached, the eviction is queued as a {@link #clear()} of the cache (the
+	 * pattern is not kept: removing more is safe, less is not), and {@code 0} is returned.
+	 */
+	@Override
+	public long evictByPattern(String keyPattern) {
+		if (keyPattern == null || keyPattern.isBlank()) {
+			throw new IllegalArgumentException("Cache '" + this.name + "' cannot evict by a blank key pattern; "
+					+ "use clear() to remove every entry");
+		}
+		long removed = this.guard.invalidation("evict", this.name, this.counters, PendingInvalidations.clear(this.name),
+				() -> this.manager.invalidationKeyspaces(this)
+					.stream()
+					.mapToLong(keyspace -> this.writer.evictByPattern(keyspace, keyPattern))
+					.sum(),
+				0L);
+		this.counters.evictions.add(removed);
+		return removed;
+	}
+
 	long clearShards() {
 		return this.manager.invalidationKeyspaces(this).stream().mapToLong(this.writer::clear).sum();
 	}

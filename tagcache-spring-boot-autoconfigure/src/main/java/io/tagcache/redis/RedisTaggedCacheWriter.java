@@ -174,6 +174,15 @@ public interface RedisTaggedCacheWriter {
 	long clear(CacheKeyspace keyspace);
 
 	/**
+	 * Fence the whole slot, then remove the entries whose key matches a glob, with their records; as
+	 * {@link #clear}, no value loaded before it is stored after it.
+	 * @param keyspace the cache slot
+	 * @param keyPattern a Redis glob over the keys within the cache
+	 * @return the number of entries removed
+	 */
+	long evictByPattern(CacheKeyspace keyspace, String keyPattern);
+
+	/**
 	 * Count the slot's entries; a diagnostic that may walk the whole keyspace.
 	 * @param keyspace the cache slot
 	 * @return the number of entries

@@ -4,10 +4,13 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import io.lettuce.core.RedisURI;
+import io.tagcache.TaggedCache;
+import io.tagcache.TaggedCacheManager;
 import io.tagcache.annotation.CacheableTagged;
 import io.tagcache.test.RedisTopology;
 import org.junit.jupiter.api.Test;
@@ -49,6 +52,9 @@ class TagCacheActuatorHttpIntegrationTests {
 
 	@Autowired
 	UserService users;
+
+	@Autowired
+	TaggedCacheManager cacheManager;
 
 	@DynamicPropertySource
 	static void redis(DynamicPropertyRegistry registry) {
@@ -99,6 +105,33 @@ class TagCacheActuatorHttpIntegrationTests {
 		this.users.late(1);
 		this.users.late(1);
 		assertThat(count("/actuator/metrics/cache.gets?tag=name:late&tag=result:hit")).isEqualTo(1);
+	}
+
+	@Test
+	void aPostEvictsTheEntriesOfACacheWhoseKeyMatchesAGlob() throws Exception {
+		// a cache of its own: the meters of 'users' are asserted by another test
+		TaggedCache cache = this.cacheManager.getCache("globbed");
+		cache.put("glob-1", "one", List.of("glob"));
+		cache.put("glob-12", "twelve", List.of("glob"));
+		cache.put("glob-2", "two", List.of("glob"));
+		HttpResponse<String> evicted = post("/actuator/tagcache", "{\"cache\": \"globbed\", \"pattern\": \"glob-1*\"}");
+		assertThat(evicted.statusCode()).as(evicted.body()).isEqualTo(200);
+		assertThat(json.readTree(evicted.body()).at("/removed").asLong()).isEqualTo(2);
+		assertThat(cache.get("glob-1")).isNull();
+		assertThat(cache.get("glob-12")).isNull();
+		assertThat(cache.get("glob-2")).isNotNull();
+
+		assertThat(post("/actuator/tagcache", "{\"cache\": \"nope\", \"pattern\": \"*\"}").statusCode())
+			.as("an unknown cache").isEqualTo(400);
+		assertThat(post("/actuator/tagcache", "{\"cache\": \"globbed\", \"pattern\": \" \"}").statusCode())
+			.as("a blank pattern").isEqualTo(400);
+	}
+
+	private HttpResponse<String> post(String path, String body) throws Exception {
+		return send(HttpRequest.newBuilder(uri(path))
+			.header("Content-Type", "application/json")
+			.POST(HttpRequest.BodyPublishers.ofString(body))
+			.build());
 	}
 
 	@Test

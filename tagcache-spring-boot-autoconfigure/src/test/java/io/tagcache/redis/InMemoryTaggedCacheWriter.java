@@ -291,6 +291,53 @@ final class InMemoryTaggedCacheWriter implements RedisTaggedCacheWriter {
 	}
 
 	@Override
+	public long evictByPattern(CacheKeyspace keyspace, String keyPattern) {
+		return call(() -> {
+			Slot slot = slot(keyspace);
+			slot.fence.put("*", nextGeneration(slot));
+			java.util.regex.Pattern glob = glob(keyPattern);
+			long removed = slot.entries.entrySet()
+				.stream()
+				.filter(entry -> entry.getValue().expiresAt > this.nowMicros.get())
+				.filter(entry -> glob.matcher(entry.getKey()).matches())
+				.count();
+			slot.entries.keySet().removeIf(key -> glob.matcher(key).matches());
+			return removed;
+		});
+	}
+
+	/** A Redis glob as a regular expression: {@code *}, {@code ?}, {@code [...]}, {@code [^...]}, {@code \x}. */
+	static java.util.regex.Pattern glob(String glob) {
+		StringBuilder regex = new StringBuilder();
+		for (int i = 0; i < glob.length(); i++) {
+			char c = glob.charAt(i);
+			switch (c) {
+				case '*' -> regex.append(".*");
+				case '?' -> regex.append('.');
+				case '[' -> {
+					int end = glob.indexOf(']', i + 1);
+					if (end < 0) {
+						regex.append("\\[");
+					}
+					else {
+						String members = glob.substring(i + 1, end);
+						// ranges (a-z) and negation (^) mean the same in both
+						regex.append('[').append(members.replace("\\", "\\\\").replace("[", "\\[")).append(']');
+						i = end;
+					}
+				}
+				case '\\' -> {
+					if (i + 1 < glob.length()) {
+						regex.append(java.util.regex.Pattern.quote(String.valueOf(glob.charAt(++i))));
+					}
+				}
+				default -> regex.append(java.util.regex.Pattern.quote(String.valueOf(c)));
+			}
+		}
+		return java.util.regex.Pattern.compile(regex.toString(), java.util.regex.Pattern.DOTALL);
+	}
+
+	@Override
 	public long countEntries(CacheKeyspace keyspace) {
 		return call(() -> slot(keyspace).entries.keySet().stream().filter(key -> live(slot(keyspace), key) != null).count());
 	}

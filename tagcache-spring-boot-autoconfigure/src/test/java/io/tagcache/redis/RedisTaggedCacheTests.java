@@ -180,6 +180,22 @@ class RedisTaggedCacheTests {
 	}
 
 	@Test
+	void aPatternEvictionThatCannotReachRedisIsReplayedAsAClearOfTheCache() {
+		this.cache.put("session:1", "s", List.of("s-1"));
+		this.cache.put("user:1", "u", List.of("user-1"));
+		assertThat(this.cache.evictByPattern("session:*")).isEqualTo(1);
+		this.cache.put("session:2", "s", List.of("s-2"));
+
+		this.writer.down();
+		assertThat(this.cache.evictByPattern("session:*")).as("queued").isZero();
+		this.writer.up();
+		Awaitility.await().atMost(Duration.ofSeconds(10))
+			.until(() -> this.writer.stored(this.cache.keyspaceOf("user:1"), "user:1") == null);
+		assertThat(this.writer.stored(this.cache.keyspaceOf("session:2"), "session:2"))
+			.as("removing more is safe, less is not: the whole cache was cleared").isNull();
+	}
+
+	@Test
 	void putIfAbsentReturnsTheEntryInPlace() {
 		assertThat(this.cache.putIfAbsent(1L, "Ada")).isNull();
 		Cache.ValueWrapper existing = this.cache.putIfAbsent(1L, "Grace");
