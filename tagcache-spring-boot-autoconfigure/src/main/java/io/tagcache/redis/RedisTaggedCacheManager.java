@@ -22,6 +22,7 @@ import java.util.stream.IntStream;
 import java.util.stream.LongStream;
 
 import io.tagcache.TaggedCacheManager;
+import io.tagcache.TagsInvalidatedEvent;
 import io.tagcache.UncachedCause;
 import org.jspecify.annotations.Nullable;
 import tools.jackson.databind.json.JsonMapper;
@@ -31,6 +32,8 @@ import org.apache.commons.logging.LogFactory;
 
 import org.springframework.beans.factory.DisposableBean;
 import org.springframework.beans.factory.SmartInitializingSingleton;
+import org.springframework.context.ApplicationEventPublisher;
+import org.springframework.context.ApplicationEventPublisherAware;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 import org.springframework.util.Assert;
 
@@ -52,7 +55,8 @@ import org.springframework.util.Assert;
  *     .build();
  * </pre>
  */
-public final class RedisTaggedCacheManager implements TaggedCacheManager, SmartInitializingSingleton, DisposableBean {
+public final class RedisTaggedCacheManager
+		implements TaggedCacheManager, SmartInitializingSingleton, DisposableBean, ApplicationEventPublisherAware {
 
 	private static final Log logger = LogFactory.getLog(RedisTaggedCacheManager.class);
 
@@ -82,6 +86,9 @@ public final class RedisTaggedCacheManager implements TaggedCacheManager, SmartI
 	private final Duration transactionHold;
 
 	private final Duration syncTimeout;
+
+	/** Where {@link TagsInvalidatedEvent}s go: the application context, when the manager is a bean. */
+	private volatile @Nullable ApplicationEventPublisher eventPublisher;
 
 	/** Runs the replay of queued invalidations and the search for abandoned drains. */
 	private final ScheduledThreadPoolExecutor maintenance;
@@ -222,13 +229,33 @@ public final class RedisTaggedCacheManager implements TaggedCacheManager, SmartI
 		if (cache == null) {
 			return this.guard.invalidation("invalidate", CacheScope.EVERY_CACHE_LABEL, null,
 					PendingInvalidations.tags(scope, tags),
-					() -> invalidateEverywhere(tags, hold), 0L);
+					() -> published(tags, false, hold, invalidateEverywhere(tags, hold)), 0L);
 		}
 		long removed = this.guard.invalidation("invalidate", cache.getName(), cache.counters(),
 				PendingInvalidations.tags(scope, tags),
-				() -> LongStream.of(this.writer.invalidate(invalidationKeyspaces(cache), tags, hold)).sum(), 0L);
+				() -> published(tags, false, hold,
+						LongStream.of(this.writer.invalidate(invalidationKeyspaces(cache), tags, hold)).sum()),
+				0L);
 		cache.recordInvalidation(removed);
 		return removed;
+	}
+
+	/**
+	 * Publish the invalidation Redis acknowledged, unless it holds its tags (inside a transaction: the
+	 * invalidation when it completes is published).
+	 * @return {@code entries}
+	 */
+	private long published(List<String> tags, boolean soft, Duration hold, long entries) {
+		ApplicationEventPublisher publisher = this.eventPublisher;
+		if (publisher != null && hold.isZero()) {
+			publisher.publishEvent(new TagsInvalidatedEvent(new LinkedHashSet<>(tags), soft, entries, true));
+		}
+		return entries;
+	}
+
+	@Override
+	public void setApplicationEventPublisher(ApplicationEventPublisher eventPublisher) {
+		this.eventPublisher = eventPublisher;
 	}
 
 	/** The second invalidation of tags invalidated inside a transaction, when it completed: no hold. */
@@ -276,7 +303,7 @@ public final class RedisTaggedCacheManager implements TaggedCacheManager, SmartI
 					List<Duration> keptFor = keyspaces.stream().map(keyspace -> keptWhenSoft(keyspace.cacheName())).toList();
 					long[] marked = this.writer.softInvalidate(keyspaces, tags, keptFor, hold);
 					recordInvalidations(keyspaces, marked);
-					return LongStream.of(marked).sum();
+					return published(tags, true, hold, LongStream.of(marked).sum());
 				}, 0L);
 	}
 
@@ -614,7 +641,10 @@ public final class RedisTaggedCacheManager implements TaggedCacheManager, SmartI
 					: keyspacesByCache().getOrDefault(scope, List.of(new CacheKeyspace(this.keyPrefix, scope)));
 			List<String> all = List.copyOf(tags);
 			for (int i = 0; i < all.size(); i += REPLAY_TAG_CHUNK) {
-				this.writer.invalidate(keyspaces, all.subList(i, Math.min(all.size(), i + REPLAY_TAG_CHUNK)), Duration.ZERO);
+				List<String> chunk = all.subList(i, Math.min(all.size(), i + REPLAY_TAG_CHUNK));
+				this.writer.invalidate(keyspaces, chunk, Duration.ZERO);
+				// replayed merged: the counts per original invalidation are not kept
+				published(chunk, false, Duration.ZERO, 0);
 			}
 		});
 	}

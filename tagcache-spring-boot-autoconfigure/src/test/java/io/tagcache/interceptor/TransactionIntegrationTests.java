@@ -1,7 +1,9 @@
 package io.tagcache.interceptor;
 
+import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -11,6 +13,7 @@ import javax.sql.DataSource;
 
 import io.tagcache.TagInvalidator;
 import io.tagcache.TaggedCacheManager;
+import io.tagcache.TagsInvalidatedEvent;
 import io.tagcache.annotation.CacheableTagged;
 import io.tagcache.annotation.InvalidateTags;
 import io.tagcache.redis.RedisTaggedCacheManager;
@@ -25,6 +28,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 import org.springframework.beans.factory.config.BeanFactoryPostProcessor;
 import org.springframework.beans.factory.support.BeanDefinitionRegistry;
 import org.springframework.context.annotation.AnnotationConfigApplicationContext;
+import org.springframework.context.event.EventListener;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.Ordered;
@@ -193,6 +197,28 @@ class TransactionIntegrationTests {
 	}
 
 	@Test
+	void theInvalidationEventOfATransactionIsPublishedWhenItCompletesNotBefore() throws Exception {
+		assertThat(this.users.name(1)).isEqualTo("old");
+		Events events = this.context.getBean(Events.class);
+		TransactionTemplate transactions = new TransactionTemplate(this.context.getBean(PlatformTransactionManager.class));
+		TagInvalidator invalidator = this.context.getBean(TaggedCacheManager.class);
+		CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> transactions.executeWithoutResult(status -> {
+			this.users.jdbc().update("update users set name = 'new' where id = 1");
+			invalidator.invalidate("user-1");
+			pauseBeforeCommit().accept(null);
+		}));
+		assertThat(this.atCommit.await(10, TimeUnit.SECONDS)).isTrue();
+		assertThat(events.received).as("held inside the transaction: not published yet").isEmpty();
+
+		this.commit.countDown();
+		writer.get(10, TimeUnit.SECONDS);
+		assertThat(events.received).singleElement()
+			.satisfies(event -> assertThat(event.tags()).containsExactly("user-1"))
+			.satisfies(event -> assertThat(event.local()).isTrue())
+			.satisfies(event -> assertThat(event.soft()).isFalse());
+	}
+
+	@Test
 	void aValueLoadedInsideTheInvalidatingTransactionIsNeverStored() {
 		assertThat(this.users.name(1)).isEqualTo("old");
 		TransactionTemplate transactions = new TransactionTemplate(this.context.getBean(PlatformTransactionManager.class));
@@ -245,9 +271,21 @@ class TransactionIntegrationTests {
 			.getPropertyValues()
 			.add("order", adviceInsideTransaction ? Ordered.LOWEST_PRECEDENCE : Ordered.HIGHEST_PRECEDENCE));
 		context.register(TaggedCachingConfiguration.class,
-				adviceInsideTransaction ? TransactionsFirst.class : TransactionsLast.class, Users.class);
+				adviceInsideTransaction ? TransactionsFirst.class : TransactionsLast.class, Users.class, Events.class);
 		context.refresh();
 		return context;
+	}
+
+	/** Collects the {@link TagsInvalidatedEvent}s the manager publishes. */
+	static class Events {
+
+		final List<TagsInvalidatedEvent> received = new CopyOnWriteArrayList<>();
+
+		@EventListener
+		void on(TagsInvalidatedEvent event) {
+			this.received.add(event);
+		}
+
 	}
 
 	@Configuration(proxyBeanMethods = false)

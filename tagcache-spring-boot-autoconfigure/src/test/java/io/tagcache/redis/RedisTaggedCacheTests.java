@@ -10,6 +10,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import io.tagcache.Loaded;
 import io.tagcache.TaggedCache;
+import io.tagcache.TagsInvalidatedEvent;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -193,6 +194,26 @@ class RedisTaggedCacheTests {
 			.until(() -> this.writer.stored(this.cache.keyspaceOf("user:1"), "user:1") == null);
 		assertThat(this.writer.stored(this.cache.keyspaceOf("session:2"), "session:2"))
 			.as("removing more is safe, less is not: the whole cache was cleared").isNull();
+	}
+
+	@Test
+	void everyAcknowledgedInvalidationIsPublishedAndAQueuedOneWhenItIsReplayed() {
+		List<Object> events = new java.util.concurrent.CopyOnWriteArrayList<>();
+		this.manager.setApplicationEventPublisher(events::add);
+		this.cache.put(1L, "Ada", List.of("user-1"));
+		this.cache.put(2L, "Grace", List.of("user-2"));
+
+		this.manager.invalidate(Set.of("user-1"));
+		this.manager.softInvalidate(Set.of("user-2"));
+		assertThat(events).containsExactly(new TagsInvalidatedEvent(Set.of("user-1"), false, 1, true),
+				new TagsInvalidatedEvent(Set.of("user-2"), true, 1, true));
+
+		this.writer.down();
+		this.manager.invalidate(Set.of("user-3"));
+		assertThat(events).as("queued, not acknowledged").hasSize(2);
+		this.writer.up();
+		Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> events.size() == 3);
+		assertThat(events.get(2)).isEqualTo(new TagsInvalidatedEvent(Set.of("user-3"), false, 0, true));
 	}
 
 	@Test
