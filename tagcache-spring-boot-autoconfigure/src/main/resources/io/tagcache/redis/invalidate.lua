@@ -40,6 +40,7 @@ end
 
 -- Soft-detached indexes of the tags still being marked hold entries the live index no longer does:
 -- they are detached for removal too, as if this invalidation had detached them.
+local taken_over = {}
 for i = first_tag, #ARGV do
   local tag = ARGV[i]
   for _, member in ipairs(redis.call('ZRANGEBYLEX', KEYS[4], '[' .. tag .. '\0', '(' .. tag .. '\1')) do
@@ -50,6 +51,7 @@ for i = first_tag, #ARGV do
       local detached = base .. 'd:' .. soft_generation .. ':' .. tag
       redis.call('RENAME', snapshot, detached)
       redis.call('SADD', KEYS[3], detached)
+      taken_over[detached] = true
       result[#result + 1] = detached
       result[#result + 1] = tag
       result[2] = result[2] + 1
@@ -81,7 +83,7 @@ local earlier_own, abandoned = {}, {}
 for _, earlier in ipairs(detached) do
   local earlier_generation, earlier_tag = string.match(string.sub(earlier, #base + 1), '^d:(%d+):(.*)$')
   earlier_generation = tonumber(earlier_generation)
-  if earlier_tag and earlier_generation < generation then
+  if earlier_tag and earlier_generation < generation and not taken_over[earlier] then
     if invalidated[earlier_tag] then
       earlier_own[#earlier_own + 1] = earlier
       earlier_own[#earlier_own + 1] = earlier_tag
