@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.LongAdder;
 
 import io.tagcache.TaggedCacheStatistics;
@@ -30,7 +31,7 @@ import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactor
  * Freshness under load (issue 13), soft against hard invalidation of a large tag under read load:
  * {@value #KEYS} users cached with {@code @CacheableTagged(sync = true)}, each carrying the tag
  * {@value #TAG} plus its own ({@code user-<id>}, {@code loc-<n>}), a loader of {@value #LOADER_MILLIS}
- * ms, {@value #THREADS} threads reading keys of those {@value #KEYS} in a loop, the cache warm. Then
+ * ms, 8 threads (or {@code -Dthreads}) reading keys of those {@value #KEYS} in a loop, the cache warm. Then
  * the "database" changes (the loader returns a new version of every user from then on) and the tag is
  * invalidated, hard ({@code invalidateTags}) in one round, soft ({@code softInvalidateTags}, default
  * stale-while-revalidate of 1 min) in the next. Reported for the calls that start in the
@@ -38,7 +39,8 @@ import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactor
  * another caller ran (at least the loader's time without running it), p50/p99/max latency, stale values
  * served ({@code getStaleServed("revalidate")}), values of the old version returned after the
  * invalidation call returned (a correctness check: 0 for a hard invalidation, the stale values served
- * for a soft one), and how long the invalidation call took. The hits of the second before the
+ * for a soft one), keys loaded more than once at the new version (extra loads: single flight should
+ * make it one per key), and how long the invalidation call took. The hits of the second before the
  * invalidation are the baseline of the same round.
  *
  * <p>Keys are drawn uniformly ({@code uniform}, as the goal asks) and, for the project's usual hit
@@ -69,7 +71,10 @@ public final class SoftInvalidationReport {
 	/** Reading threads; {@code -Dthreads=64} for more callers per key than the loader time lets 8 make. */
 	private static final int THREADS = Integer.getInteger("threads", 8);
 
-	/** Key distributions, {@code uniform} and {@code zipf}; {@code -Dkeys=zipf} for one. */
+	/**
+	 * Key distributions, {@code uniform} and {@code zipf}; {@code -Dkeys=zipf} for one, {@code -Dkeys=hot}
+	 * for every read on key 1 (how often one key is loaded more than once).
+	 */
 	private static final List<String> KEY_DISTRIBUTIONS = List.of(System.getProperty("keys", "uniform,zipf").split(","));
 
 	private static final int ROUNDS = Integer.getInteger("rounds", 3);
@@ -86,6 +91,12 @@ public final class SoftInvalidationReport {
 	 * field of the service would be the proxy's, not the target's.
 	 */
 	static volatile int version;
+
+	/** Loads of each key at the version the last invalidation introduced: a key loaded twice was loaded once too often. */
+	static final AtomicIntegerArray LOADS_PER_KEY = new AtomicIntegerArray(KEYS + 1);
+
+	/** The version whose loads {@link #LOADS_PER_KEY} counts. */
+	static volatile int countedVersion = -1;
 
 	/** Set by the loader on the thread that runs it. */
 	static final ThreadLocal<boolean[]> RAN_LOADER = ThreadLocal.withInitial(() -> new boolean[1]);
@@ -116,6 +127,9 @@ public final class SoftInvalidationReport {
 			this.loads.increment();
 			RAN_LOADER.get()[0] = true;
 			int current = version;
+			if (current == countedVersion) {
+				LOADS_PER_KEY.incrementAndGet((int) id);
+			}
 			StampedeReport.sleep(LOADER_MILLIS);
 			return versioned(id, current);
 		}
@@ -166,7 +180,8 @@ public final class SoftInvalidationReport {
 	/** What one round measured. */
 	record Round(String mode, String keys, long invalidationNanos, long invalidated, long windowCalls,
 			long loaderCalls, long waited, long p50, long p99, long max, long staleServed, long staleRefreshes,
-			long syncWaits, long oldAfterReturn, long oldInWindow, long hitP50, long hitP99, long gcMillis) {
+			long syncWaits, long oldAfterReturn, long oldInWindow, long keysLoadedTwice, long extraLoads, long hitP50,
+			long hitP99, long gcMillis) {
 	}
 
 	private void run() throws Exception {
@@ -227,7 +242,7 @@ public final class SoftInvalidationReport {
 					start.await();
 					while (running.get()) {
 						long id = (zipf != null) ? zipf[cursor++ & 0xFFFF]
-								: ThreadLocalRandom.current().nextInt(1, KEYS + 1);
+								: "hot".equals(keys) ? 1 : ThreadLocalRandom.current().nextInt(1, KEYS + 1);
 						ran[0] = false;
 						long begin = System.nanoTime();
 						User user = service.user(id);
@@ -255,6 +270,10 @@ public final class SoftInvalidationReport {
 		long refreshesBefore = stats.getRefreshes("stale");
 		long syncWaitsBefore = stats.getSyncWaits();
 		long gcBefore = gcMillis();
+		for (int id = 0; id <= KEYS; id++) {
+			LOADS_PER_KEY.set(id, 0);
+		}
+		countedVersion = before + 1;
 		// the database changes, then the tag is invalidated
 		version = before + 1;
 		long invalidating = System.nanoTime() - origin;
@@ -267,6 +286,15 @@ public final class SoftInvalidationReport {
 		long staleRefreshes = stats.getRefreshes("stale") - refreshesBefore;
 		long syncWaits = stats.getSyncWaits() - syncWaitsBefore;
 		long gc = gcMillis() - gcBefore;
+		long keysLoadedTwice = 0;
+		long extraLoads = 0;
+		for (int id = 1; id <= KEYS; id++) {
+			int loads = LOADS_PER_KEY.get(id);
+			if (loads > 1) {
+				keysLoadedTwice++;
+				extraLoads += loads - 1;
+			}
+		}
 		running.set(false);
 		for (Thread thread : threads) {
 			thread.join();
@@ -317,28 +345,29 @@ public final class SoftInvalidationReport {
 		long[] h = hits.stream().mapToLong(Long::longValue).sorted().toArray();
 		return new Round(mode, keys, returned - invalidating, invalidated, w.length, loaderCalls, waited, p(w, 0.50),
 				p(w, 0.99), w[w.length - 1], staleServed, staleRefreshes, syncWaits, oldAfterReturn, oldInWindow,
-				p(h, 0.50), p(h, 0.99), gc);
+				keysLoadedTwice, extraLoads, p(h, 0.50), p(h, 0.99), gc);
 	}
 
 	private void table(List<Round> rounds) {
 		print("");
 		print("Every measured round (calls that started in the %d ms from the invalidation call on):", WINDOW_MILLIS);
 		print("");
-		print("| Keys | Mode | Invalidation call ms | Calls | Loader calls | Waited for a load | p50 us | p99 us | max ms | Stale served (revalidate) | Stale refreshes | Sync waits | Old version after the call returned | Old version in the window | Hit p50 / p99 us before | GC ms |");
-		print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+		print("| Keys | Mode | Invalidation call ms | Calls | Loader calls | Waited for a load | p50 us | p99 us | max ms | Stale served (revalidate) | Stale refreshes | Sync waits | Old version after the call returned | Old version in the window | Keys loaded twice or more / extra loads | Hit p50 / p99 us before | GC ms |");
+		print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
 		for (Round r : rounds) {
-			print("| %s | %s | %.1f | %,d | %,d | %,d | %.0f | %.0f | %.1f | %,d | %,d | %,d | %,d | %,d | %.0f / %.0f | %d |", r.keys(),
-					r.mode(), r.invalidationNanos() / 1e6, r.windowCalls(), r.loaderCalls(), r.waited(), r.p50() / 1e3,
-					r.p99() / 1e3, r.max() / 1e6, r.staleServed(), r.staleRefreshes(), r.syncWaits(),
-					r.oldAfterReturn(), r.oldInWindow(), r.hitP50() / 1e3, r.hitP99() / 1e3, r.gcMillis());
+			print("| %s | %s | %.1f | %,d | %,d | %,d | %.0f | %.0f | %.1f | %,d | %,d | %,d | %,d | %,d | %d / %d | %.0f / %.0f | %d |",
+					r.keys(), r.mode(), r.invalidationNanos() / 1e6, r.windowCalls(), r.loaderCalls(), r.waited(),
+					r.p50() / 1e3, r.p99() / 1e3, r.max() / 1e6, r.staleServed(), r.staleRefreshes(), r.syncWaits(),
+					r.oldAfterReturn(), r.oldInWindow(), r.keysLoadedTwice(), r.extraLoads(), r.hitP50() / 1e3,
+					r.hitP99() / 1e3, r.gcMillis());
 		}
 		print("");
 		print("Means over the rounds, soft / hard:");
 		print("");
-		print("| Keys | Mode | Invalidation call ms | Calls | Loader calls | Waited for a load | p50 us | p99 us | max ms | Stale served | Old version after the call returned | p50 / hit p50 |");
-		print("|---|---|---|---|---|---|---|---|---|---|---|---|");
+		print("| Keys | Mode | Invalidation call ms | Calls | Loader calls | Waited for a load | p50 us | p99 us | max ms | Stale served | Old version after the call returned | Extra loads | p50 / hit p50 |");
+		print("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
 		Map<String, double[]> means = new LinkedHashMap<>();
-		for (String keys : List.of("uniform", "zipf")) {
+		for (String keys : KEY_DISTRIBUTIONS) {
 			for (String mode : List.of("hard", "soft")) {
 				List<Round> of = rounds.stream().filter(r -> r.keys().equals(keys) && r.mode().equals(mode)).toList();
 				if (of.isEmpty()) {
@@ -354,18 +383,19 @@ public final class SoftInvalidationReport {
 						of.stream().mapToLong(Round::max).average().orElse(0) / 1e6,
 						of.stream().mapToLong(Round::staleServed).average().orElse(0),
 						of.stream().mapToLong(Round::oldAfterReturn).average().orElse(0),
+						of.stream().mapToLong(Round::extraLoads).average().orElse(0),
 						of.stream().mapToDouble(r -> (double) r.p50() / r.hitP50()).average().orElse(0) };
 				means.put(keys + " " + mode, m);
-				print("| %s | %s | %.1f | %,.0f | %,.1f | %,.1f | %.0f | %.0f | %.1f | %,.1f | %,.1f | %.1fx |", keys, mode, m[0],
-						m[1], m[2], m[3], m[4], m[5], m[6], m[7], m[8], m[9]);
+				print("| %s | %s | %.1f | %,.0f | %,.1f | %,.1f | %.0f | %.0f | %.1f | %,.1f | %,.1f | %,.1f | %.1fx |", keys, mode,
+						m[0], m[1], m[2], m[3], m[4], m[5], m[6], m[7], m[8], m[9], m[10]);
 			}
 			double[] hard = means.get(keys + " hard");
 			double[] soft = means.get(keys + " soft");
 			if (hard != null && soft != null) {
-				print("| %s | **soft / hard** | %s | %s | %s | %s | %s | %s | %s | %s | %s | |", keys, ratio(soft[0], hard[0]),
-						ratio(soft[1], hard[1]), ratio(soft[2], hard[2]), ratio(soft[3], hard[3]),
+				print("| %s | **soft / hard** | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | |", keys,
+						ratio(soft[0], hard[0]), ratio(soft[1], hard[1]), ratio(soft[2], hard[2]), ratio(soft[3], hard[3]),
 						ratio(soft[4], hard[4]), ratio(soft[5], hard[5]), ratio(soft[6], hard[6]),
-						ratio(soft[7], hard[7]), ratio(soft[8], hard[8]));
+						ratio(soft[7], hard[7]), ratio(soft[8], hard[8]), ratio(soft[9], hard[9]));
 			}
 		}
 		print("");
