@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Runs the whole benchmark suite (about 26 minutes on 2 cores) and writes every result to
+# Runs the whole benchmark suite (about 29 minutes on 2 cores) and writes every result to
 # benchmarks/target/results/: JMH JSON and text per run, invalidation.csv, redis-cost.txt,
-# interleaved.md, stampede.md, expiry-latency.md, machine.txt and summary.md (the tables of BENCHMARKS.md).
+# interleaved.md, stampede.md, expiry-latency.md, soft-invalidation.md, soft-invalidation-t64.md,
+# soft-marking.md, machine.txt and summary.md (the tables of BENCHMARKS.md).
 #
 #   bash benchmarks/run-benchmarks.sh            # waits (up to 20 min) for a quiet machine first
 #   NO_WAIT=1 bash benchmarks/run-benchmarks.sh  # runs at once
@@ -72,6 +73,13 @@ echo "== StampedeReport (load: $(cut -d' ' -f1-3 /proc/loadavg))" | tee -a "$OUT
 java -Xms1g -Xmx1g -cp "$JAR" io.tagcache.benchmarks.StampedeReport > "$OUT/stampede.log" 2>&1
 echo "== ExpiryLatencyReport (load: $(cut -d' ' -f1-3 /proc/loadavg))" | tee -a "$OUT/load.txt"
 java -Xms1g -Xmx1g -cp "$JAR" io.tagcache.benchmarks.ExpiryLatencyReport > "$OUT/expiry-latency.log" 2>&1
+echo "== SoftInvalidationReport (load: $(cut -d' ' -f1-3 /proc/loadavg))" | tee -a "$OUT/load.txt"
+java -Xms1g -Xmx1g -cp "$JAR" io.tagcache.benchmarks.SoftInvalidationReport > "$OUT/soft-invalidation.log" 2>&1
+echo "== SoftInvalidationReport, 64 threads, Zipf keys and one hot key (load: $(cut -d' ' -f1-3 /proc/loadavg))" | tee -a "$OUT/load.txt"
+java -Xms1g -Xmx1g -Dthreads=64 -Dkeys=zipf,hot -cp "$JAR" io.tagcache.benchmarks.SoftInvalidationReport \
+  > "$OUT/soft-invalidation-t64.log" 2>&1
+echo "== SoftMarkingReport (load: $(cut -d' ' -f1-3 /proc/loadavg))" | tee -a "$OUT/load.txt"
+java -Xms2g -Xmx2g -cp "$JAR" io.tagcache.benchmarks.SoftMarkingReport > "$OUT/soft-marking.log" 2>&1
 echo "load after: $(uptime)" >> "$OUT/machine.txt"
 java -cp "$JAR" io.tagcache.benchmarks.ResultsSummary "$OUT" > "$OUT/summary.md"
 cat "$OUT/summary.md"
