@@ -408,7 +408,13 @@ public final class RedisTaggedCache implements TaggedCache {
 			return CompletableFuture.completedFuture(value(found));
 		}
 		String token = holder(fence);
-		return request.io().lease(keyspace, request.redisKey(), token, false).thenCompose(lease -> {
+		// a stale entry may have been reloaded since it was read: then the lease script returns it
+		return request.io().lease(keyspace, request.redisKey(), token, stale).thenCompose(lease -> {
+			Found reloaded = (lease != null && lease.entry() != null) ? readEntry(lease.entry(), request) : null;
+			if (reloaded != null) {
+				this.counters.hits.increment();
+				return CompletableFuture.completedFuture(value(reloaded));
+			}
 			if (lease == null || !lease.acquired()) {
 				// served from the cache: a hit
 				this.counters.hits.increment();
@@ -420,8 +426,8 @@ public final class RedisTaggedCache implements TaggedCache {
 			// the caller waits for the loader: a miss, as for Spring's cache meters a newly loaded value is
 			this.counters.misses.increment();
 			(stale ? this.counters.staleRefreshes : this.counters.earlyRefreshes).increment();
-			CompletableFuture<@Nullable T> reloaded = loadAndStore(request, fence, stale ? found : null);
-			return release(reloaded, keyspace, request.redisKey(), token).exceptionallyCompose(ex -> {
+			CompletableFuture<@Nullable T> loaded = loadAndStore(request, fence, stale ? found : null);
+			return release(loaded, keyspace, request.redisKey(), token).exceptionallyCompose(ex -> {
 				if (stale) {
 					return CompletableFuture.failedFuture(ex);
 				}

@@ -9,7 +9,7 @@
 -- Returns { marked, left }.
 local base, tag = ARGV[1], ARGV[2]
 local limit, budget, keep = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
-local group = 32
+local group = 16
 local live = base .. 't:' .. tag
 local started = now_us()
 local now = math.floor(started / 1000)

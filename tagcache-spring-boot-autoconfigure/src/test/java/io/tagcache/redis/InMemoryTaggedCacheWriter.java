@@ -156,9 +156,21 @@ final class InMemoryTaggedCacheWriter implements RedisTaggedCacheWriter {
 		return async(() -> put(keyspace, key, entry, mode));
 	}
 
+	/** Runs once, before the next lease is asked for: a test seam for what happens in between. */
+	private volatile Runnable beforeNextLease = () -> {
+	};
+
+	void beforeNextLease(Runnable action) {
+		this.beforeNextLease = action;
+	}
+
 	@Override
 	public CompletableFuture<LeaseResult> leaseAsync(CacheKeyspace keyspace, String key, String token,
 			Duration leaseTime, boolean orFreshEntry) {
+		Runnable before = this.beforeNextLease;
+		this.beforeNextLease = () -> {
+		};
+		before.run();
 		return async(() -> call(() -> {
 			Slot slot = slot(keyspace);
 			Entry entry = live(slot, key);

@@ -362,6 +362,19 @@ class RedisTaggedCacheTests {
 	}
 
 	@Test
+	void aCallerThatReadTheStaleEntryBeforeAnotherReloadedItTakesTheReloadedValue() {
+		this.cache.get(1L, String.class, false, () -> tagged("v1"));
+		this.writer.markSoftInvalidated(this.cache.keyspaceOf("1"), "1");
+		// between this caller's read of the stale entry and its request for the lease, another caller
+		// reloads the entry and gives the lease back
+		this.writer.beforeNextLease(() -> assertThat(this.cache.get(1L, String.class, false, () -> tagged("v2")))
+			.isEqualTo("v2"));
+
+		assertThat(this.cache.get(1L, String.class, false, () -> tagged("loaded twice"))).isEqualTo("v2");
+		assertThat(this.loads).as("the first load and one reload").hasValue(2);
+	}
+
+	@Test
 	void aSoftInvalidatedEntryOlderThanStaleWhileRevalidateIsAMiss() {
 		this.cache.get(1L, String.class, false, () -> tagged("v1"));
 		this.writer.markSoftInvalidated(this.cache.keyspaceOf("1"), "1");
