@@ -352,7 +352,7 @@ public final class ExpiryLatencyReport {
 		public User hit(long id) {
 			this.hitLoads.increment();
 			RAN_LOADER.get()[0] = true;
-			StampedeReport.sleep(LOADER_MILLIS);
+			RedisProcess.sleep(LOADER_MILLIS);
 			return User.of(id);
 		}
 
@@ -360,7 +360,7 @@ public final class ExpiryLatencyReport {
 		public User early(long id) {
 			this.earlyLoads.increment();
 			RAN_LOADER.get()[0] = true;
-			StampedeReport.sleep(LOADER_MILLIS);
+			RedisProcess.sleep(LOADER_MILLIS);
 			return User.of(id);
 		}
 
@@ -368,7 +368,7 @@ public final class ExpiryLatencyReport {
 		public User noEarly(long id) {
 			this.noEarlyLoads.increment();
 			RAN_LOADER.get()[0] = true;
-			StampedeReport.sleep(LOADER_MILLIS);
+			RedisProcess.sleep(LOADER_MILLIS);
 			return User.of(id);
 		}
 
@@ -408,7 +408,7 @@ public final class ExpiryLatencyReport {
 		public User user(long id) {
 			this.loads.increment();
 			RAN_LOADER.get()[0] = true;
-			StampedeReport.sleep(LOADER_MILLIS);
+			RedisProcess.sleep(LOADER_MILLIS);
 			return User.of(id);
 		}
 

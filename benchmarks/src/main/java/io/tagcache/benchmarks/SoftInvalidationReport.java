@@ -130,7 +130,7 @@ public final class SoftInvalidationReport {
 			if (current == countedVersion) {
 				LOADS_PER_KEY.incrementAndGet((int) id);
 			}
-			StampedeReport.sleep(LOADER_MILLIS);
+			RedisProcess.sleep(LOADER_MILLIS);
 			return versioned(id, current);
 		}
 
@@ -178,7 +178,7 @@ public final class SoftInvalidationReport {
 	}
 
 	/** What one round measured. */
-	record Round(String mode, String keys, long invalidationNanos, long invalidated, long windowCalls,
+	record Round(String mode, String distribution, long invalidationNanos, long invalidated, long windowCalls,
 			long loaderCalls, long waited, long p50, long p99, long max, long staleServed, long staleRefreshes,
 			long syncWaits, long oldAfterReturn, long oldInWindow, long keysLoadedTwice, long extraLoads, long hitP50,
 			long hitP99, long gcMillis) {
@@ -281,7 +281,7 @@ public final class SoftInvalidationReport {
 				: cache.invalidateTags(List.of(TAG));
 		long returned = System.nanoTime() - origin;
 		long windowEnd = invalidating + WINDOW_MILLIS * 1_000_000;
-		StampedeReport.sleep(Math.max(0, (windowEnd - (System.nanoTime() - origin)) / 1_000_000));
+		RedisProcess.sleep(Math.max(0, (windowEnd - (System.nanoTime() - origin)) / 1_000_000));
 		long staleServed = stats.getStaleServed("revalidate") - staleBefore;
 		long staleRefreshes = stats.getRefreshes("stale") - refreshesBefore;
 		long syncWaits = stats.getSyncWaits() - syncWaitsBefore;
@@ -356,7 +356,7 @@ public final class SoftInvalidationReport {
 		print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
 		for (Round r : rounds) {
 			print("| %s | %s | %.1f | %,d | %,d | %,d | %.0f | %.0f | %.1f | %,d | %,d | %,d | %,d | %,d | %d / %d | %.0f / %.0f | %d |",
-					r.keys(), r.mode(), r.invalidationNanos() / 1e6, r.windowCalls(), r.loaderCalls(), r.waited(),
+					r.distribution(), r.mode(), r.invalidationNanos() / 1e6, r.windowCalls(), r.loaderCalls(), r.waited(),
 					r.p50() / 1e3, r.p99() / 1e3, r.max() / 1e6, r.staleServed(), r.staleRefreshes(), r.syncWaits(),
 					r.oldAfterReturn(), r.oldInWindow(), r.keysLoadedTwice(), r.extraLoads(), r.hitP50() / 1e3,
 					r.hitP99() / 1e3, r.gcMillis());
@@ -369,7 +369,7 @@ public final class SoftInvalidationReport {
 		Map<String, double[]> means = new LinkedHashMap<>();
 		for (String keys : KEY_DISTRIBUTIONS) {
 			for (String mode : List.of("hard", "soft")) {
-				List<Round> of = rounds.stream().filter(r -> r.keys().equals(keys) && r.mode().equals(mode)).toList();
+				List<Round> of = rounds.stream().filter(r -> r.distribution().equals(keys) && r.mode().equals(mode)).toList();
 				if (of.isEmpty()) {
 					continue;
 				}

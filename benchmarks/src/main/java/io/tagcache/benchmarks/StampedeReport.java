@@ -254,15 +254,6 @@ public final class StampedeReport {
 		}
 	}
 
-	static void sleep(long millis) {
-		try {
-			Thread.sleep(millis);
-		}
-		catch (InterruptedException ex) {
-			Thread.currentThread().interrupt();
-			throw new IllegalStateException(ex);
-		}
-	}
 
 	// tagcache
 
@@ -279,7 +270,7 @@ public final class StampedeReport {
 		@CacheableTagged(cacheNames = CACHE, key = "#id", tags = "'" + TAG + "'", sync = true)
 		public User user(long id) {
 			this.loads.increment();
-			sleep(LOADER_MILLIS);
+			RedisProcess.sleep(LOADER_MILLIS);
 			return User.of(id);
 		}
 
@@ -345,14 +336,14 @@ public final class StampedeReport {
 		@Cacheable(cacheNames = CACHE, key = "#id", sync = true)
 		public User userSync(long id) {
 			this.loads.increment();
-			sleep(LOADER_MILLIS);
+			RedisProcess.sleep(LOADER_MILLIS);
 			return User.of(id);
 		}
 
 		@Cacheable(cacheNames = CACHE, key = "#id")
 		public User user(long id) {
 			this.loads.increment();
-			sleep(LOADER_MILLIS);
+			RedisProcess.sleep(LOADER_MILLIS);
 			return User.of(id);
 		}
 
