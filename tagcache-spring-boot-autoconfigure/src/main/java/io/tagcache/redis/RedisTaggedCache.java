@@ -383,6 +383,12 @@ public final class RedisTaggedCache implements TaggedCache {
 		if (beta <= 0 || entry.expiresAt() == 0 || entry.loadMillis() == 0) {
 			return false;
 		}
+		// -ln(u) is at most 53 ln 2 for a double u in (0, 1]: most hits are further from expiry than any
+		// draw could reach, and skip the draw
+		double widest = entry.loadMillis() * beta * MAX_XFETCH_FACTOR;
+		if (now + widest < entry.expiresAt()) {
+			return false;
+		}
 		double gap = -entry.loadMillis() * beta * Math.log(1 - this.random.getAsDouble());
 		return now + gap >= entry.expiresAt();
 	}
@@ -491,6 +497,9 @@ public final class RedisTaggedCache implements TaggedCache {
 			}
 		});
 	}
+
+	/** The largest {@code -ln(u)} for a {@code double} u in (0, 1]: 53 ln 2. */
+	private static final double MAX_XFETCH_FACTOR = 53 * Math.log(2);
 
 	/** The first wait before a load looks again for the value another instance is loading. */
 	private static final long FIRST_LEASE_POLL_MILLIS = 5;
