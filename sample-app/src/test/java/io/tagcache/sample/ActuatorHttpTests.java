@@ -3,7 +3,10 @@ package io.tagcache.sample;
 import java.util.List;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.http.MediaType;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -11,6 +14,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * The actuator endpoints the sample exposes, and what they show of tagcache.
  */
+@ExtendWith(OutputCaptureExtension.class)
 class ActuatorHttpTests extends SampleHttpTest {
 
 	@Test
@@ -55,6 +59,15 @@ class ActuatorHttpTests extends SampleHttpTest {
 	 * reloads its entry (the one that wins the refresh; concurrent ones would get the stale value), as
 	 * the meters show.
 	 */
+	@Test
+	void everyInvalidationIsLoggedByTheSamplesEventListener(CapturedOutput output) {
+		user("/users/1");
+		post("/webhooks/content", "[{\"type\": \"location\", \"id\": 3}]").expectStatus().isOk();
+		assertThat(output).contains("Invalidated location-3 (entries removed: ");
+		post("/webhooks/content?soft=true", "[{\"type\": \"location\", \"id\": 1}]").expectStatus().isOk();
+		assertThat(output).contains("Soft-invalidated location-1 (entries marked stale: ");
+	}
+
 	@Test
 	void aSoftWebhookMarksEntriesStaleAndTheNextRequestReloadsThem() {
 		user("/users/1");
