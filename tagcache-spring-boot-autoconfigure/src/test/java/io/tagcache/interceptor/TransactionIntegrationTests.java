@@ -152,14 +152,7 @@ class TransactionIntegrationTests {
 	@Test
 	void transactionTemplateWithTagInvalidatorHoldsTheTagUntilTheCommit() throws Exception {
 		assertThat(this.users.name(1)).isEqualTo("old");
-		TransactionTemplate transactions = new TransactionTemplate(this.context.getBean(PlatformTransactionManager.class));
-		TagInvalidator invalidator = this.context.getBean(TaggedCacheManager.class);
-		CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> transactions.executeWithoutResult(status -> {
-			this.users.jdbc().update("update users set name = 'new' where id = 1");
-			invalidator.invalidate("user-1");
-			pauseBeforeCommit().accept(null);
-		}));
-		assertThat(this.atCommit.await(10, TimeUnit.SECONDS)).isTrue();
+		CompletableFuture<Void> writer = renameToNewPausedAtCommit(invalidator -> invalidator.invalidate("user-1"));
 
 		// another application context on the same prefix reads meanwhile
 		try (AnnotationConfigApplicationContext other = context(true)) {
@@ -175,14 +168,8 @@ class TransactionIntegrationTests {
 	@Test
 	void aSoftInvalidationInsideATransactionHoldsTheTagUntilTheCommit() throws Exception {
 		assertThat(this.users.name(1)).isEqualTo("old");
-		TransactionTemplate transactions = new TransactionTemplate(this.context.getBean(PlatformTransactionManager.class));
-		TagInvalidator invalidator = this.context.getBean(TaggedCacheManager.class);
-		CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> transactions.executeWithoutResult(status -> {
-			this.users.jdbc().update("update users set name = 'new' where id = 1");
-			assertThat(invalidator.softInvalidate("user-1")).isEqualTo(1);
-			pauseBeforeCommit().accept(null);
-		}));
-		assertThat(this.atCommit.await(10, TimeUnit.SECONDS)).isTrue();
+		CompletableFuture<Void> writer = renameToNewPausedAtCommit(
+				invalidator -> assertThat(invalidator.softInvalidate("user-1")).isEqualTo(1));
 
 		try (AnnotationConfigApplicationContext other = context(true)) {
 			Users otherUsers = other.getBean(Users.class);
@@ -200,14 +187,7 @@ class TransactionIntegrationTests {
 	void theInvalidationEventOfATransactionIsPublishedWhenItCompletesNotBefore() throws Exception {
 		assertThat(this.users.name(1)).isEqualTo("old");
 		Events events = this.context.getBean(Events.class);
-		TransactionTemplate transactions = new TransactionTemplate(this.context.getBean(PlatformTransactionManager.class));
-		TagInvalidator invalidator = this.context.getBean(TaggedCacheManager.class);
-		CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> transactions.executeWithoutResult(status -> {
-			this.users.jdbc().update("update users set name = 'new' where id = 1");
-			invalidator.invalidate("user-1");
-			pauseBeforeCommit().accept(null);
-		}));
-		assertThat(this.atCommit.await(10, TimeUnit.SECONDS)).isTrue();
+		CompletableFuture<Void> writer = renameToNewPausedAtCommit(invalidator -> invalidator.invalidate("user-1"));
 		assertThat(events.received).as("held inside the transaction: not published yet").isEmpty();
 
 		this.commit.countDown();
@@ -231,6 +211,23 @@ class TransactionIntegrationTests {
 			status.setRollbackOnly();
 		});
 		assertThat(this.users.name(1)).isEqualTo("old");
+	}
+
+	/**
+	 * Rename user 1 to "new" in a transaction (a {@code TransactionTemplate}) that invalidates through
+	 * {@link TagInvalidator} and pauses before its commit; returns once it is paused there.
+	 */
+	private CompletableFuture<Void> renameToNewPausedAtCommit(Consumer<TagInvalidator> invalidation)
+			throws InterruptedException {
+		TransactionTemplate transactions = new TransactionTemplate(this.context.getBean(PlatformTransactionManager.class));
+		TagInvalidator invalidator = this.context.getBean(TaggedCacheManager.class);
+		CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> transactions.executeWithoutResult(status -> {
+			this.users.jdbc().update("update users set name = 'new' where id = 1");
+			invalidation.accept(invalidator);
+			pauseBeforeCommit().accept(null);
+		}));
+		assertThat(this.atCommit.await(10, TimeUnit.SECONDS)).isTrue();
+		return writer;
 	}
 
 	private Consumer<Object> pauseBeforeCommit() {
