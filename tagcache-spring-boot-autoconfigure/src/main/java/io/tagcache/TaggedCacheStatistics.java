@@ -81,4 +81,41 @@ public interface TaggedCacheStatistics {
 		return 0;
 	}
 
+	/**
+	 * Return whether the cache keeps a near cache in this JVM; the {@code getNearCache...} counts are
+	 * zero without one.
+	 * @return whether it has a near cache
+	 */
+	default boolean hasNearCache() {
+		return false;
+	}
+
+	/**
+	 * Return how many lookups the near cache answered ({@code hit}) or left to Redis ({@code miss}:
+	 * not kept, read as another type, close to expiry, or the near cache not serving). A near hit is a
+	 * hit of {@link #getHits()} too.
+	 * @param result {@code hit} or {@code miss}
+	 * @return the count
+	 */
+	default long getNearCacheGets(String result) {
+		return 0;
+	}
+
+	/**
+	 * Return how many entries the near cache holds (an estimate, as Caffeine's).
+	 * @return the number of entries
+	 */
+	default long getNearCacheSize() {
+		return 0;
+	}
+
+	/**
+	 * Return how many times the near cache was cleared because the subscription that tells it of other
+	 * instances' changes was lost (a disconnect, a restart, a failover).
+	 * @return the count
+	 */
+	default long getNearCacheClears() {
+		return 0;
+	}
+
 }

@@ -127,7 +127,8 @@ public final class TagCacheAutoConfiguration {
 					.withTimeToLive(properties.getTimeToLive())
 					.withNullValues(properties.isCacheNullValues()));
 		RedisTaggedCacheConfiguration defaults = freshness("tagcache.", timed, properties.getEarlyRefreshBeta(),
-				properties.getStaleWhileRevalidate(), properties.getStaleIfError());
+				properties.getStaleWhileRevalidate(), properties.getStaleIfError())
+			.withNearCache(properties.getNearCache().isEnabled());
 		builder.cacheDefaults(defaults);
 		for (Map.Entry<String, TagCacheProperties.Cache> entry : properties.getCaches().entrySet()) {
 			String name = entry.getKey();
@@ -144,7 +145,9 @@ public final class TagCacheAutoConfiguration {
 					(cache.getEarlyRefreshBeta() != null) ? cache.getEarlyRefreshBeta() : defaults.getEarlyRefreshBeta(),
 					(cache.getStaleWhileRevalidate() != null) ? cache.getStaleWhileRevalidate()
 							: defaults.getStaleWhileRevalidate(),
-					(cache.getStaleIfError() != null) ? cache.getStaleIfError() : defaults.getStaleIfError());
+					(cache.getStaleIfError() != null) ? cache.getStaleIfError() : defaults.getStaleIfError())
+				.withNearCache((cache.getNearCache().getEnabled() != null) ? cache.getNearCache().getEnabled()
+						: defaults.isNearCache());
 			property("tagcache.caches", name, () -> builder.withCache(name, configuration));
 		}
 		if (!properties.isCreateMissingCaches()) {
@@ -162,6 +165,9 @@ public final class TagCacheAutoConfiguration {
 				() -> builder.transactionHold(properties.getTransactionHold()));
 		property("tagcache.sync-timeout", properties.getSyncTimeout(),
 				() -> builder.syncTimeout(properties.getSyncTimeout()));
+		property("tagcache.near-cache.maximum-size", properties.getNearCache().getMaximumSize(),
+				() -> builder.nearCacheMaximumSize(properties.getNearCache().getMaximumSize()));
+		builder.broadcastEvents(properties.getEvents().isBroadcast());
 		TagCacheProperties.Outage outage = properties.getOutage();
 		property("tagcache.outage.failure-threshold", outage.getFailureThreshold(),
 				() -> builder.failureThreshold(outage.getFailureThreshold()));

@@ -108,9 +108,20 @@ public class TagCacheProperties {
 	 * 'early-refresh-beta', the cache's early refresh factor (unset means 'tagcache.early-refresh-beta');
 	 * 'stale-while-revalidate', how long its soft-invalidated entries are served as stale (unset means
 	 * 'tagcache.stale-while-revalidate'); 'stale-if-error', how long after they became stale its entries
-	 * are served when their reload throws (unset means 'tagcache.stale-if-error').
+	 * are served when their reload throws (unset means 'tagcache.stale-if-error'); 'near-cache.enabled',
+	 * whether the cache keeps a near cache in each JVM (unset means 'tagcache.near-cache.enabled').
 	 */
 	private Map<String, Cache> caches = new LinkedHashMap<>();
+
+	/**
+	 * The near cache: values kept in each JVM in front of Redis.
+	 */
+	private final NearCache nearCache = new NearCache();
+
+	/**
+	 * Invalidation events published in the application context.
+	 */
+	private final Events events = new Events();
 
 	/**
 	 * How tagcache behaves while Redis is unreachable.
@@ -241,6 +252,14 @@ public class TagCacheProperties {
 		return this.outage;
 	}
 
+	public NearCache getNearCache() {
+		return this.nearCache;
+	}
+
+	public Events getEvents() {
+		return this.events;
+	}
+
 	/**
 	 * Settings of one cache: the properties {@code tagcache.caches.<name>.*}.
 	 * <p>
@@ -289,6 +308,15 @@ public class TagCacheProperties {
 		 */
 		private @Nullable Duration staleIfError;
 
+		/**
+		 * The cache's near cache.
+		 */
+		private final CacheNearCache nearCache = new CacheNearCache();
+
+		public CacheNearCache getNearCache() {
+			return this.nearCache;
+		}
+
 		public @Nullable Double getEarlyRefreshBeta() {
 			return this.earlyRefreshBeta;
 		}
@@ -335,6 +363,82 @@ public class TagCacheProperties {
 
 		public void setCacheNullValues(@Nullable Boolean cacheNullValues) {
 			this.cacheNullValues = cacheNullValues;
+		}
+
+	}
+
+	/**
+	 * The near cache of one cache: {@code tagcache.caches.<name>.near-cache.*}.
+	 */
+	public static class CacheNearCache {
+
+		/**
+		 * Whether the cache keeps a near cache in each JVM; unset means 'tagcache.near-cache.enabled'.
+		 */
+		private @Nullable Boolean enabled;
+
+		public @Nullable Boolean getEnabled() {
+			return this.enabled;
+		}
+
+		public void setEnabled(@Nullable Boolean enabled) {
+			this.enabled = enabled;
+		}
+
+	}
+
+	/**
+	 * Values kept in each JVM in front of Redis.
+	 */
+	public static class NearCache {
+
+		/**
+		 * Whether caches keep a near cache (Caffeine) in each JVM: a hit returns the value kept in the
+		 * JVM, shared with every caller; changes made through tagcache by any instance reach it through
+		 * Redis pub/sub, and it serves nothing while that subscription is down.
+		 */
+		private boolean enabled;
+
+		/**
+		 * Most entries each near cache keeps.
+		 */
+		private long maximumSize = 10_000;
+
+		public boolean isEnabled() {
+			return this.enabled;
+		}
+
+		public void setEnabled(boolean enabled) {
+			this.enabled = enabled;
+		}
+
+		public long getMaximumSize() {
+			return this.maximumSize;
+		}
+
+		public void setMaximumSize(long maximumSize) {
+			this.maximumSize = maximumSize;
+		}
+
+	}
+
+	/**
+	 * Invalidation events ({@code io.tagcache.TagsInvalidatedEvent}).
+	 */
+	public static class Events {
+
+		/**
+		 * Whether every instance of the key prefix also publishes the invalidations of the other
+		 * instances (with 'local' false), received through Redis pub/sub.
+		 */
+		private boolean broadcast;
+
+		public boolean isBroadcast() {
+			return this.broadcast;
+		}
+
+		public void setBroadcast(boolean broadcast) {
+			this.broadcast = broadcast;
 		}
 
 	}

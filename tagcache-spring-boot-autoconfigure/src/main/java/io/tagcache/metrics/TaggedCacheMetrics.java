@@ -3,6 +3,7 @@ package io.tagcache.metrics;
 import java.util.List;
 
 import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tag;
 import io.micrometer.core.instrument.binder.cache.CacheMeterBinder;
@@ -123,6 +124,27 @@ public class TaggedCacheMetrics extends CacheMeterBinder<TaggedCache> {
 			.tags(getTagsWithCacheName())
 			.description("The number of synchronized loads that received the value another caller loaded, in this "
 					+ "instance or another")
+			.register(registry);
+		if (cache.getStatistics().hasNearCache()) {
+			bindNearCache(registry, cache);
+		}
+	}
+
+	private void bindNearCache(MeterRegistry registry, TaggedCache cache) {
+		for (String result : List.of("hit", "miss")) {
+			FunctionCounter.builder("tagcache.near.gets", cache, c -> c.getStatistics().getNearCacheGets(result))
+				.tags(getTagsWithCacheName())
+				.tag("result", result)
+				.description("The number of lookups the near cache answered (hit) or left to Redis (miss)")
+				.register(registry);
+		}
+		Gauge.builder("tagcache.near.size", cache, c -> c.getStatistics().getNearCacheSize())
+			.tags(getTagsWithCacheName())
+			.description("The number of entries the near cache holds")
+			.register(registry);
+		FunctionCounter.builder("tagcache.near.clears", cache, c -> c.getStatistics().getNearCacheClears())
+			.tags(getTagsWithCacheName())
+			.description("The number of times the near cache was cleared because its invalidation channel was lost")
 			.register(registry);
 	}
 

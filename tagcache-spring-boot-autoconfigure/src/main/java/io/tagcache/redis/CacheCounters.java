@@ -4,6 +4,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.atomic.LongAdder;
 
+import org.jspecify.annotations.Nullable;
+
 import io.tagcache.TaggedCacheStatistics;
 
 /** Contention-free counters behind {@link TaggedCacheStatistics}. */
@@ -106,6 +108,43 @@ final class CacheCounters implements TaggedCacheStatistics {
 	@Override
 	public long getSyncWaits() {
 		return this.syncWaits.sum();
+	}
+
+	/** The cache's near cache, set once when the cache is created with one. */
+	private volatile @Nullable NearCache near;
+
+	void nearCache(NearCache near) {
+		this.near = near;
+	}
+
+	@Override
+	public boolean hasNearCache() {
+		return this.near != null;
+	}
+
+	@Override
+	public long getNearCacheGets(String result) {
+		NearCache near = this.near;
+		if (near == null) {
+			return 0;
+		}
+		return switch (result) {
+			case "hit" -> near.hits();
+			case "miss" -> near.misses();
+			default -> 0;
+		};
+	}
+
+	@Override
+	public long getNearCacheSize() {
+		NearCache near = this.near;
+		return (near != null) ? near.size() : 0;
+	}
+
+	@Override
+	public long getNearCacheClears() {
+		NearCache near = this.near;
+		return (near != null) ? near.channelLosses() : 0;
 	}
 
 }

@@ -21,8 +21,8 @@ import org.springframework.dao.DataAccessException;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 
 /**
- * The {@link RedisTaggedCacheWriter} on Lettuce: the only class that talks to Redis and the owner
- * of the Lua scripts.
+ * The {@link RedisTaggedCacheWriter} on Lettuce: the only class that sends commands to Redis (the
+ * subscriptions of near caches are {@link InvalidationChannel}'s) and the owner of the Lua scripts.
  *
  * <p>Design: a hit is one plain {@code GET} of the entry string (a header line with the type hint
  * and tags, then the value; see {@link StoredEntry}), no script, so it costs Redis what any cache
@@ -544,7 +544,7 @@ final class DefaultRedisTaggedCacheWriter implements RedisTaggedCacheWriter {
 	private long fenceAndRemove(CacheKeyspace keyspace, String scanPattern, String operation) {
 		byte[][] fenceKeys = { keyspace.generationKey(), keyspace.fenceKey() };
 		execute(operation, commands -> script(commands, TagCacheScript.FENCE_CACHE, ScriptOutputType.INTEGER,
-				fenceKeys, new byte[][] { retentionMicros() }));
+				fenceKeys, new byte[][] { retentionMicros(), keyspace.baseBytes() }));
 		long[] removed = new long[1];
 		scan(scanPattern, operation, page -> {
 			byte[][] args = new byte[1 + page.size()][];
@@ -715,6 +715,30 @@ final class DefaultRedisTaggedCacheWriter implements RedisTaggedCacheWriter {
 	private <T> CompletableFuture<T> executeAsync(String operation,
 			Function<RedisClusterAsyncCommands<byte[], byte[]>, CompletableFuture<T>> action) {
 		return this.redis.executeAsync(operation, action);
+	}
+
+	/** Whether the server has sharded pub/sub; {@code false} once {@code SPUBLISH} was refused as unknown (Redis 6.2). */
+	private volatile boolean shardedPublish = true;
+
+	/**
+	 * Publish a message on a channel: sharded ({@code SPUBLISH}, routed to the master of the channel's
+	 * slot on a cluster) where the server has it, as {@link InvalidationChannel} subscribes.
+	 * @return the number of subscribers that received it
+	 */
+	CompletableFuture<Long> publishAsync(String channel, byte[] message) {
+		byte[] name = channel.getBytes(StandardCharsets.UTF_8);
+		if (!this.shardedPublish) {
+			return executeAsync("publish", commands -> commands.publish(name, message).toCompletableFuture());
+		}
+		return this.<Long>executeAsync("publish", commands -> commands.spublish(name, message).toCompletableFuture())
+			.exceptionallyCompose(ex -> {
+				String error = RedisErrors.unwrap(ex).getMessage();
+				if (error == null || !error.toLowerCase(java.util.Locale.ROOT).contains("unknown command")) {
+					return CompletableFuture.failedFuture(ex);
+				}
+				this.shardedPublish = false;
+				return publishAsync(channel, message);
+			});
 	}
 
 	/** Close the connection the writer kept for itself, if any (when the manager stops). */

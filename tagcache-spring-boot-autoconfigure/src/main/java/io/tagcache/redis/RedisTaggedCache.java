@@ -101,6 +101,9 @@ public final class RedisTaggedCache implements TaggedCache {
 
 	private final AtomicBoolean shardMismatchWarned = new AtomicBoolean();
 
+	/** Values kept in this JVM in front of Redis; {@code null} without a near cache. */
+	private final @Nullable NearCache near;
+
 	RedisTaggedCache(String name, RedisTaggedCacheConfiguration configuration, RedisTaggedCacheManager manager) {
 		TagRules.validateCacheName(name);
 		this.name = name;
@@ -113,6 +116,10 @@ public final class RedisTaggedCache implements TaggedCache {
 		this.serializer = manager.serializer();
 		this.keyConverter = manager.keyConverter();
 		this.guard = manager.guard();
+		this.near = configuration.isNearCache() ? manager.openNearCache(this.keyspaces) : null;
+		if (this.near != null) {
+			this.counters.nearCache(this.near);
+		}
 	}
 
 	@Override
@@ -145,6 +152,21 @@ public final class RedisTaggedCache implements TaggedCache {
 	CacheKeyspace keyspaceOf(String redisKey) {
 		return (this.keyspaces.size() == 1) ? this.keyspaces.get(0)
 				: this.keyspaces.get(Math.floorMod(redisKey.hashCode(), this.keyspaces.size()));
+	}
+
+	/** The near cache, {@code null} without. */
+	@Nullable NearCache nearCache() {
+		return this.near;
+	}
+
+	/**
+	 * Whether the cache's near cache serves values: it has one, and the subscription that tells it of
+	 * other instances' changes is up (after a loss, once it is subscribed again).
+	 * @return whether near hits are possible now
+	 */
+	public boolean isNearCacheServing() {
+		NearCache near = this.near;
+		return near != null && near.isServing();
 	}
 
 	/** Test seam: the uniform random numbers early refresh draws, in [0, 1). */
@@ -187,7 +209,30 @@ public final class RedisTaggedCache implements TaggedCache {
 	}
 
 	private @Nullable ValueWrapper lookupEntry(String key, @Nullable Type type) {
-		return toWrapper(readStored(keyspaceOf(key), key), type);
+		NearCache near = this.near;
+		if (near == null) {
+			return toWrapper(readStored(keyspaceOf(key), key), type);
+		}
+		NearCache.Entry kept = near.get(key, type, 0);
+		if (kept != null) {
+			this.counters.hits.increment();
+			return new SimpleValueWrapper(kept.value());
+		}
+		long token = near.startRead();
+		StoredEntry entry = readStored(keyspaceOf(key), key);
+		ValueWrapper value = toWrapper(entry, type);
+		if (value != null && entry != null) {
+			keep(token, key, value.get(), type, entry);
+		}
+		return value;
+	}
+
+	/** Keep a fresh entry read from Redis in the near cache, unless anything was dropped since the read started. */
+	private void keep(long token, String key, @Nullable Object value, @Nullable Type type, StoredEntry entry) {
+		NearCache near = this.near;
+		if (near != null && token != NearCache.NOT_SERVING) {
+			near.put(token, key, value, type, entry.expiresAt(), entry.loadMillis(), entry.tags());
+		}
 	}
 
 	/** Read an entry on the caller's thread; a failure is a miss (absorbed by the guard). */
@@ -196,8 +241,25 @@ public final class RedisTaggedCache implements TaggedCache {
 	}
 
 	private CompletableFuture<@Nullable ValueWrapper> lookupEntryAsync(String key, @Nullable Type type) {
+		NearCache near = this.near;
+		long token = NearCache.NOT_SERVING;
+		if (near != null) {
+			NearCache.Entry kept = near.get(key, type, 0);
+			if (kept != null) {
+				this.counters.hits.increment();
+				return CompletableFuture.completedFuture(new SimpleValueWrapper(kept.value()));
+			}
+			token = near.startRead();
+		}
+		long read = token;
 		return this.guard.callAsync("get", this.name, this.counters, () -> this.writer.readAsync(keyspaceOf(key), key))
-			.thenApply(entry -> toWrapper(entry, type));
+			.thenApply(entry -> {
+				ValueWrapper value = toWrapper(entry, type);
+				if (value != null && entry != null) {
+					keep(read, key, value.get(), type, entry);
+				}
+				return value;
+			});
 	}
 
 	/** A plain lookup's value: a stale entry (expired, kept for stale-if-error, or soft-invalidated) is a miss. */
@@ -271,7 +333,7 @@ public final class RedisTaggedCache implements TaggedCache {
 			}
 		};
 		CompletableFuture<@Nullable T> value = load(new LoadRequest<>(key, redisKey(key), valueType, sync, loader,
-				Thread.currentThread(), this.blocking, invoke));
+				Thread.currentThread(), this.blocking, invoke, NearCache.NOT_SERVING));
 		// Redis was reached and the loader called on this thread; what is left is waiting for a load
 		// another caller runs (single flight)
 		try {
@@ -300,7 +362,8 @@ public final class RedisTaggedCache implements TaggedCache {
 				return CompletableFuture.failedFuture(ex);
 			}
 		};
-		return load(new LoadRequest<>(key, redisKey(key), valueType, sync, loader, null, this.nonBlocking, invoke));
+		return load(new LoadRequest<>(key, redisKey(key), valueType, sync, loader, null, this.nonBlocking, invoke,
+				NearCache.NOT_SERVING));
 	}
 
 	/**
@@ -308,12 +371,19 @@ public final class RedisTaggedCache implements TaggedCache {
 	 * @param owner the thread that waits for the load (blocking calls), {@code null} for non-blocking ones
 	 * @param io how Redis is reached: on the caller's thread, or without blocking
 	 * @param invoke calls the loader, timing it
+	 * @param nearToken the near cache's token of the read from Redis ({@link NearCache#startRead()})
 	 */
 	private record LoadRequest<T>(Object key, String redisKey, @Nullable Type valueType, boolean sync,
-			LoadCallbacks callbacks, @Nullable Thread owner, Io io, Supplier<CompletableFuture<Loaded<T>>> invoke) {
+			LoadCallbacks callbacks, @Nullable Thread owner, Io io, Supplier<CompletableFuture<Loaded<T>>> invoke,
+			long nearToken) {
 
 		boolean untyped() {
 			return this.valueType == null;
+		}
+
+		LoadRequest<T> withNearToken(long token) {
+			return new LoadRequest<>(this.key, this.redisKey, this.valueType, this.sync, this.callbacks, this.owner,
+					this.io, this.invoke, token);
 		}
 
 	}
@@ -331,7 +401,24 @@ public final class RedisTaggedCache implements TaggedCache {
 	 * loader and stores its value, fenced. When the loader throws, an entry that became stale shortly
 	 * before (stale-if-error) is returned instead.
 	 */
-	private <T> CompletableFuture<@Nullable T> load(LoadRequest<T> request) {
+	@SuppressWarnings("unchecked")
+	private <T> CompletableFuture<@Nullable T> load(LoadRequest<T> call) {
+		LoadRequest<T> request = call;
+		NearCache near = this.near;
+		if (near != null) {
+			// within the window of early refresh an entry is Redis's to decide about
+			NearCache.Entry kept = near.get(call.redisKey(), call.valueType(),
+					this.configuration.getEarlyRefreshBeta() * MAX_XFETCH_FACTOR);
+			if (kept != null) {
+				this.counters.hits.increment();
+				return CompletableFuture.completedFuture((T) kept.value());
+			}
+			request = call.withNearToken(near.startRead());
+		}
+		return loadFromRedis(request);
+	}
+
+	private <T> CompletableFuture<@Nullable T> loadFromRedis(LoadRequest<T> request) {
 		CacheKeyspace keyspace = keyspaceOf(request.redisKey());
 		return request.io().read(keyspace, request.redisKey()).thenCompose(entry -> {
 			long now = this.writer.currentTimeMillis();
@@ -341,6 +428,7 @@ public final class RedisTaggedCache implements TaggedCache {
 					return refresh(request, keyspace, found, false);
 				}
 				this.counters.hits.increment();
+				keep(request.nearToken(), request.redisKey(), found.value(), request.valueType(), found.entry());
 				return CompletableFuture.completedFuture(value(found));
 			}
 			if (found != null && found.entry().isSoftInvalidated() && now < found.entry().softInvalidatedAt()
@@ -600,9 +688,19 @@ public final class RedisTaggedCache implements TaggedCache {
 		if (serialized == null || !mayStoreLoad(fence)) {
 			return CompletableFuture.completedFuture(false);
 		}
-		return request.io()
-			.put(request.redisKey(), newEntry(serialized, tags, loaded.timeToLive(), loadTime), PutMode.fenced(fence))
-			.thenApply(result -> result != null && result.written());
+		NewEntry entry = newEntry(serialized, tags, loaded.timeToLive(), loadTime);
+		long storedAt = this.writer.currentTimeMillis();
+		return request.io().put(request.redisKey(), entry, PutMode.fenced(fence)).thenApply(result -> {
+			boolean written = result != null && result.written();
+			NearCache near = this.near;
+			if (written && near != null && request.nearToken() != NearCache.NOT_SERVING) {
+				// the entry's expiry is at least this late: the writer stamps it after this instant
+				long expiresAt = entry.timeToLive().isZero() ? 0 : storedAt + entry.timeToLive().toMillis();
+				near.put(request.nearToken(), request.redisKey(), loaded.value(), request.valueType(), expiresAt,
+						loadTime.toMillis(), tags);
+			}
+			return written;
+		});
 	}
 
 	/**
@@ -810,12 +908,51 @@ public final class RedisTaggedCache implements TaggedCache {
 
 	@Override
 	public void put(Object key, @Nullable Object value) {
-		write(redisKey(key), value, List.of(), null, PutMode.ALWAYS, true);
+		String redisKey = redisKey(key);
+		try {
+			write(redisKey, value, List.of(), null, PutMode.ALWAYS, true);
+		}
+		finally {
+			dropNear(redisKey);
+		}
 	}
 
 	@Override
 	public void put(Object key, @Nullable Object value, Collection<String> tags) {
-		write(redisKey(key), value, validTags(tags), null, PutMode.ALWAYS, false);
+		String redisKey = redisKey(key);
+		try {
+			write(redisKey, value, validTags(tags), null, PutMode.ALWAYS, false);
+		}
+		finally {
+			dropNear(redisKey);
+		}
+	}
+
+	/**
+	 * After this instance changed or removed the key's entry (or tried to): the near cache drops what
+	 * it kept, so that this instance reads the change at once (other instances when its message arrives).
+	 */
+	private void dropNear(String redisKey) {
+		NearCache near = this.near;
+		if (near != null) {
+			near.dropKeys(List.of(redisKey));
+		}
+	}
+
+	/** After this instance cleared the cache, or evicted keys by a pattern. */
+	private void clearNear() {
+		NearCache near = this.near;
+		if (near != null) {
+			near.clear();
+		}
+	}
+
+	/** After this instance invalidated tags in this cache (or tried to). */
+	void dropNearTags(Collection<String> tags) {
+		NearCache near = this.near;
+		if (near != null) {
+			near.dropTags(tags);
+		}
 	}
 
 	@Override
@@ -825,8 +962,14 @@ public final class RedisTaggedCache implements TaggedCache {
 		if (!mayStoreLoad(fence)) {
 			return false;
 		}
-		PutResult result = write(redisKey(key), value, valid, timeToLive, PutMode.fenced(fence), false);
-		return result != null && result.written();
+		String redisKey = redisKey(key);
+		try {
+			PutResult result = write(redisKey, value, valid, timeToLive, PutMode.fenced(fence), false);
+			return result != null && result.written();
+		}
+		finally {
+			dropNear(redisKey);
+		}
 	}
 
 	@Override
@@ -839,6 +982,7 @@ public final class RedisTaggedCache implements TaggedCache {
 			return CompletableFuture.completedFuture(false);
 		}
 		return writeAsync(redisKey, newEntry(serialized, valid, timeToLive, Duration.ZERO), PutMode.fenced(fence))
+			.whenComplete((result, ex) -> dropNear(redisKey))
 			.thenApply(result -> result != null && result.written());
 	}
 
@@ -864,7 +1008,14 @@ public final class RedisTaggedCache implements TaggedCache {
 
 	@Override
 	public @Nullable ValueWrapper putIfAbsent(Object key, @Nullable Object value) {
-		PutResult result = write(redisKey(key), value, List.of(), null, PutMode.IF_ABSENT, true);
+		String redisKey = redisKey(key);
+		PutResult result;
+		try {
+			result = write(redisKey, value, List.of(), null, PutMode.IF_ABSENT, true);
+		}
+		finally {
+			dropNear(redisKey);
+		}
 		if (result == null || result.existing() == null) {
 			return null;
 		}
@@ -1028,9 +1179,15 @@ public final class RedisTaggedCache implements TaggedCache {
 	@Override
 	public boolean evictIfPresent(Object key) {
 		String redisKey = redisKey(key);
-		boolean removed = this.guard.invalidation("evict", this.name, this.counters,
-				PendingInvalidations.eviction(this.name, redisKey), () -> this.writer.evict(keyspaceOf(redisKey), redisKey),
-				false);
+		boolean removed;
+		try {
+			removed = this.guard.invalidation("evict", this.name, this.counters,
+					PendingInvalidations.eviction(this.name, redisKey),
+					() -> this.writer.evict(keyspaceOf(redisKey), redisKey), false);
+		}
+		finally {
+			dropNear(redisKey);
+		}
 		if (removed) {
 			this.counters.evictions.increment();
 		}
@@ -1044,8 +1201,14 @@ public final class RedisTaggedCache implements TaggedCache {
 
 	@Override
 	public boolean invalidate() {
-		long removed = this.guard.invalidation("clear", this.name, this.counters,
-				PendingInvalidations.clear(this.name), this::clearShards, 0L);
+		long removed;
+		try {
+			removed = this.guard.invalidation("clear", this.name, this.counters, PendingInvalidations.clear(this.name),
+					this::clearShards, 0L);
+		}
+		finally {
+			clearNear();
+		}
 		this.counters.evictions.add(removed);
 		return removed > 0;
 	}
@@ -1083,12 +1246,19 @@ public final class RedisTaggedCache implements TaggedCache {
 			throw new IllegalArgumentException("Cache '" + this.name + "' cannot evict by a blank key pattern; "
 					+ "use clear() to remove every entry");
 		}
-		long removed = this.guard.invalidation("evict", this.name, this.counters, PendingInvalidations.clear(this.name),
-				() -> this.manager.invalidationKeyspaces(this)
-					.stream()
-					.mapToLong(keyspace -> this.writer.evictByPattern(keyspace, keyPattern))
-					.sum(),
-				0L);
+		long removed;
+		try {
+			removed = this.guard.invalidation("evict", this.name, this.counters, PendingInvalidations.clear(this.name),
+					() -> this.manager.invalidationKeyspaces(this)
+						.stream()
+						.mapToLong(keyspace -> this.writer.evictByPattern(keyspace, keyPattern))
+						.sum(),
+					0L);
+		}
+		finally {
+			// the pattern is Redis's to match: the whole near cache goes
+			clearNear();
+		}
 		this.counters.evictions.add(removed);
 		return removed;
 	}

@@ -13,7 +13,7 @@ public final class RedisTaggedCacheConfiguration {
 	public static final int MAX_SHARDS = 1024;
 
 	private static final RedisTaggedCacheConfiguration DEFAULT = new RedisTaggedCacheConfiguration(Duration.ofHours(1),
-			true, 1, 1.0, Duration.ofMinutes(1), Duration.ZERO);
+			true, 1, 1.0, Duration.ofMinutes(1), Duration.ZERO, false);
 
 	private final Duration timeToLive;
 
@@ -27,14 +27,17 @@ public final class RedisTaggedCacheConfiguration {
 
 	private final Duration staleIfError;
 
+	private final boolean nearCache;
+
 	private RedisTaggedCacheConfiguration(Duration timeToLive, boolean cacheNullValues, int shards,
-			double earlyRefreshBeta, Duration staleWhileRevalidate, Duration staleIfError) {
+			double earlyRefreshBeta, Duration staleWhileRevalidate, Duration staleIfError, boolean nearCache) {
 		this.timeToLive = timeToLive;
 		this.cacheNullValues = cacheNullValues;
 		this.shards = shards;
 		this.earlyRefreshBeta = earlyRefreshBeta;
 		this.staleWhileRevalidate = staleWhileRevalidate;
 		this.staleIfError = staleIfError;
+		this.nearCache = nearCache;
 	}
 
 	/**
@@ -55,7 +58,7 @@ public final class RedisTaggedCacheConfiguration {
 		Assert.notNull(timeToLive, "Time to live must not be null");
 		Assert.isTrue(!timeToLive.isNegative(), () -> "Time to live must not be negative, was " + timeToLive);
 		return new RedisTaggedCacheConfiguration(timeToLive, this.cacheNullValues, this.shards, this.earlyRefreshBeta,
-				this.staleWhileRevalidate, this.staleIfError);
+				this.staleWhileRevalidate, this.staleIfError, this.nearCache);
 	}
 
 	/**
@@ -65,7 +68,7 @@ public final class RedisTaggedCacheConfiguration {
 	 */
 	public RedisTaggedCacheConfiguration withNullValues(boolean cacheNullValues) {
 		return new RedisTaggedCacheConfiguration(this.timeToLive, cacheNullValues, this.shards, this.earlyRefreshBeta,
-				this.staleWhileRevalidate, this.staleIfError);
+				this.staleWhileRevalidate, this.staleIfError, this.nearCache);
 	}
 
 	/**
@@ -80,7 +83,7 @@ public final class RedisTaggedCacheConfiguration {
 		Assert.isTrue(shards >= 1 && shards <= MAX_SHARDS,
 				() -> "Shards must be between 1 and " + MAX_SHARDS + ", was " + shards);
 		return new RedisTaggedCacheConfiguration(this.timeToLive, this.cacheNullValues, shards, this.earlyRefreshBeta,
-				this.staleWhileRevalidate, this.staleIfError);
+				this.staleWhileRevalidate, this.staleIfError, this.nearCache);
 	}
 
 	/**
@@ -94,7 +97,7 @@ public final class RedisTaggedCacheConfiguration {
 	public RedisTaggedCacheConfiguration withEarlyRefreshBeta(double beta) {
 		Assert.isTrue(beta >= 0 && Double.isFinite(beta), () -> "Early refresh beta must be zero or more, was " + beta);
 		return new RedisTaggedCacheConfiguration(this.timeToLive, this.cacheNullValues, this.shards, beta,
-				this.staleWhileRevalidate, this.staleIfError);
+				this.staleWhileRevalidate, this.staleIfError, this.nearCache);
 	}
 
 	/**
@@ -108,7 +111,7 @@ public final class RedisTaggedCacheConfiguration {
 		Assert.isTrue(!staleWhileRevalidate.isNegative() && !staleWhileRevalidate.isZero(),
 				() -> "Stale-while-revalidate must be positive, was " + staleWhileRevalidate);
 		return new RedisTaggedCacheConfiguration(this.timeToLive, this.cacheNullValues, this.shards,
-				this.earlyRefreshBeta, staleWhileRevalidate, this.staleIfError);
+				this.earlyRefreshBeta, staleWhileRevalidate, this.staleIfError, this.nearCache);
 	}
 
 	/**
@@ -122,7 +125,26 @@ public final class RedisTaggedCacheConfiguration {
 		Assert.notNull(staleIfError, "Stale-if-error must not be null");
 		Assert.isTrue(!staleIfError.isNegative(), () -> "Stale-if-error must not be negative, was " + staleIfError);
 		return new RedisTaggedCacheConfiguration(this.timeToLive, this.cacheNullValues, this.shards,
-				this.earlyRefreshBeta, this.staleWhileRevalidate, staleIfError);
+				this.earlyRefreshBeta, this.staleWhileRevalidate, staleIfError, this.nearCache);
+	}
+
+	/**
+	 * Return a configuration whose cache keeps a near cache in this JVM in front of Redis (Caffeine
+	 * must be on the classpath, and the manager's writer the Lettuce one). Its hits return the value
+	 * without a round trip to Redis; every change made through tagcache by any instance reaches it
+	 * through Redis, and it serves nothing while that channel is down. See the manager's
+	 * {@code nearCacheMaximumSize}.
+	 * @param nearCache whether the cache keeps a near cache
+	 * @return a new configuration
+	 */
+	public RedisTaggedCacheConfiguration withNearCache(boolean nearCache) {
+		return new RedisTaggedCacheConfiguration(this.timeToLive, this.cacheNullValues, this.shards,
+				this.earlyRefreshBeta, this.staleWhileRevalidate, this.staleIfError, nearCache);
+	}
+
+	/** Whether the cache keeps a near cache in this JVM. */
+	public boolean isNearCache() {
+		return this.nearCache;
 	}
 
 	/** The early refresh factor; {@code 0} when early refresh is off. */
@@ -159,7 +181,8 @@ public final class RedisTaggedCacheConfiguration {
 	public String toString() {
 		return "RedisTaggedCacheConfiguration[timeToLive=" + this.timeToLive + ", cacheNullValues="
 				+ this.cacheNullValues + ", shards=" + this.shards + ", earlyRefreshBeta=" + this.earlyRefreshBeta
-				+ ", staleWhileRevalidate=" + this.staleWhileRevalidate + ", staleIfError=" + this.staleIfError + "]";
+				+ ", staleWhileRevalidate=" + this.staleWhileRevalidate + ", staleIfError=" + this.staleIfError
+				+ ", nearCache=" + this.nearCache + "]";
 	}
 
 }

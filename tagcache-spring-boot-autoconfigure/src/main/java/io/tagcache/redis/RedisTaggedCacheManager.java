@@ -1,5 +1,8 @@
 package io.tagcache.redis;
 
+import java.util.UUID;
+import java.util.Arrays;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -8,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
@@ -36,6 +40,7 @@ import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.context.ApplicationEventPublisherAware;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 import org.springframework.util.Assert;
+import org.springframework.util.ClassUtils;
 
 /**
  * The {@link TaggedCacheManager} on Redis, and the application's {@code CacheManager}: plain
@@ -95,6 +100,21 @@ public final class RedisTaggedCacheManager
 
 	private static final int REPLAY_TAG_CHUNK = 500;
 
+	/** Most entries each near cache keeps. */
+	private final long nearCacheMaximumSize;
+
+	/**
+	 * The subscription near caches (and received events) use; {@code null} when no cache can have a
+	 * near cache and events are not broadcast.
+	 */
+	private final @Nullable InvalidationChannel channel;
+
+	/** Whether this instance publishes and receives invalidation events through Redis. */
+	private final boolean broadcastEvents;
+
+	/** Tells this instance's broadcast events from the others'. */
+	private final String instanceId = UUID.randomUUID().toString();
+
 	/** Detached tag indexes older than this were abandoned: a live drain takes about a second per 100,000 entries. */
 	private static final Duration ABANDONED_DRAIN_AGE = Duration.ofMinutes(1);
 
@@ -131,6 +151,10 @@ public final class RedisTaggedCacheManager
 		});
 		this.cacheCreationListeners = new CopyOnWriteArrayList<>(builder.cacheCreationListeners);
 		this.serializer = new JsonValueSerializer(builder.jsonMapper, builder.allowList, builder.classLoader);
+		this.nearCacheMaximumSize = builder.nearCacheMaximumSize;
+		this.broadcastEvents = builder.broadcastEvents;
+		this.channel = builder.needsChannel() ? new InvalidationChannel(Objects.requireNonNull(builder.connectionFactory),
+				builder.broadcastEvents ? eventsChannel() : null, this::receivedEvent) : null;
 		builder.initialCaches.forEach((name, configuration) -> this.caches.put(name,
 				new RedisTaggedCache(name, configuration, this)));
 	}
@@ -226,6 +250,32 @@ public final class RedisTaggedCacheManager
 	}
 
 	private long invalidateNow(String scope, List<String> tags, @Nullable RedisTaggedCache cache, Duration hold) {
+		try {
+			return invalidateInRedis(scope, tags, cache, hold);
+		}
+		finally {
+			dropNearTags(tags, cache);
+		}
+	}
+
+	/**
+	 * After this instance invalidated tags (or tried to: a failed invalidation is queued, and nothing
+	 * is read from Redis before its replay), its near caches drop their entries, so that no call
+	 * after it reads them here.
+	 */
+	private void dropNearTags(List<String> tags, @Nullable RedisTaggedCache cache) {
+		if (this.channel == null) {
+			return;
+		}
+		if (cache != null) {
+			cache.dropNearTags(tags);
+		}
+		else {
+			this.caches.values().forEach(each -> each.dropNearTags(tags));
+		}
+	}
+
+	private long invalidateInRedis(String scope, List<String> tags, @Nullable RedisTaggedCache cache, Duration hold) {
 		if (cache == null) {
 			return this.guard.invalidation("invalidate", CacheScope.EVERY_CACHE_LABEL, null,
 					PendingInvalidations.tags(scope, tags),
@@ -246,11 +296,60 @@ public final class RedisTaggedCacheManager
 	 * @return {@code entries}
 	 */
 	private long published(List<String> tags, boolean soft, Duration hold, long entries) {
+		if (!hold.isZero()) {
+			return entries;
+		}
 		ApplicationEventPublisher publisher = this.eventPublisher;
-		if (publisher != null && hold.isZero()) {
+		if (publisher != null) {
 			publisher.publishEvent(new TagsInvalidatedEvent(new LinkedHashSet<>(tags), soft, entries, true));
 		}
+		if (this.broadcastEvents) {
+			broadcast(tags, soft, entries);
+		}
 		return entries;
+	}
+
+	/** The channel of the key prefix's invalidation events: {@code <prefix>:events}. */
+	private String eventsChannel() {
+		return this.keyPrefix + ":events";
+	}
+
+	/**
+	 * Tell the other instances, without waiting: an event is a notice, and the invalidation is done.
+	 * The message is the instance id, 's' or 'h', the entries, then the tags, one per line (tags hold
+	 * no control character).
+	 */
+	private void broadcast(List<String> tags, boolean soft, long entries) {
+		StringBuilder message = new StringBuilder(this.instanceId).append('\n')
+			.append(soft ? 's' : 'h')
+			.append('\n')
+			.append(entries);
+		tags.forEach(tag -> message.append('\n').append(tag));
+		((DefaultRedisTaggedCacheWriter) this.writer)
+			.publishAsync(eventsChannel(), message.toString().getBytes(StandardCharsets.UTF_8))
+			.exceptionally(ex -> {
+				logger.debug("Could not broadcast an invalidation event of prefix '" + this.keyPrefix + "'", ex);
+				return null;
+			});
+	}
+
+	/** Another instance's event: published here with {@code local()} false; this instance's own are skipped. */
+	private void receivedEvent(byte[] message) {
+		String[] lines = new String(message, StandardCharsets.UTF_8).split("\n", -1);
+		ApplicationEventPublisher publisher = this.eventPublisher;
+		if (lines.length < 3 || lines[0].equals(this.instanceId) || publisher == null) {
+			return;
+		}
+		long entries;
+		try {
+			entries = Long.parseLong(lines[2]);
+		}
+		catch (NumberFormatException ex) {
+			logger.debug("Ignored an unreadable invalidation event on channel '" + eventsChannel() + "'");
+			return;
+		}
+		Set<String> tags = new LinkedHashSet<>(Arrays.asList(lines).subList(3, lines.length));
+		publisher.publishEvent(new TagsInvalidatedEvent(tags, lines[1].equals("s"), entries, false));
 	}
 
 	@Override
@@ -296,6 +395,16 @@ public final class RedisTaggedCacheManager
 	}
 
 	private long softInvalidateNow(String scope, List<String> tags, @Nullable RedisTaggedCache cache, Duration hold) {
+		try {
+			return softInvalidateInRedis(scope, tags, cache, hold);
+		}
+		finally {
+			dropNearTags(tags, cache);
+		}
+	}
+
+	private long softInvalidateInRedis(String scope, List<String> tags, @Nullable RedisTaggedCache cache,
+			Duration hold) {
 		String label = (cache != null) ? cache.getName() : CacheScope.EVERY_CACHE_LABEL;
 		return this.guard.invalidation("invalidate", label, (cache != null) ? cache.counters() : null,
 				PendingInvalidations.tags(scope, tags), () -> {
@@ -392,6 +501,19 @@ public final class RedisTaggedCacheManager
 	/** The configuration of caches created on demand. */
 	public RedisTaggedCacheConfiguration getCacheDefaults() {
 		return this.defaults;
+	}
+
+	/**
+	 * A near cache for a cache created now, subscribed to the channels of its slots; it serves once
+	 * they are subscribed.
+	 */
+	NearCache openNearCache(List<CacheKeyspace> keyspaces) {
+		InvalidationChannel subscription = this.channel;
+		Assert.state(subscription != null, "No invalidation channel: the builder decides from the configurations it "
+				+ "was given whether near caches are used");
+		NearCache nearCache = new NearCache(this.nearCacheMaximumSize, this.writer::currentTimeMillis);
+		subscription.register(keyspaces, nearCache);
+		return nearCache;
 	}
 
 	/** How long a synchronized load waits for another instance's load, and how long a lease lasts. */
@@ -673,6 +795,9 @@ public final class RedisTaggedCacheManager
 	public void destroy() {
 		int dropped = this.guard.stop();
 		this.maintenance.shutdownNow();
+		if (this.channel != null) {
+			this.channel.close();
+		}
 		this.writer.close();
 		if (dropped > 0) {
 			logger.warn("Dropped " + dropped + " invalidation(s) (tags, keys and caches) of prefix '" + this.keyPrefix
@@ -750,6 +875,10 @@ public final class RedisTaggedCacheManager
 		private Duration transactionHold = Duration.ofMinutes(1);
 
 		private Duration syncTimeout = Duration.ofSeconds(10);
+
+		private long nearCacheMaximumSize = 10_000;
+
+		private boolean broadcastEvents;
 
 		private final List<RedisOperationListener> operationListeners = new ArrayList<>();
 
@@ -977,6 +1106,42 @@ public final class RedisTaggedCacheManager
 		}
 
 		/**
+		 * Set how many entries each near cache keeps at most (default 10,000); see
+		 * {@link RedisTaggedCacheConfiguration#withNearCache(boolean)}.
+		 * @param maximumSize a positive number of entries
+		 * @return this builder
+		 */
+		public Builder nearCacheMaximumSize(long maximumSize) {
+			Assert.isTrue(maximumSize > 0, () -> "Near cache maximum size must be positive, was " + maximumSize);
+			this.nearCacheMaximumSize = maximumSize;
+			return this;
+		}
+
+		/** Whether a near cache may be created: by the defaults (caches created on demand) or a configured cache. */
+		private boolean usesNearCaches() {
+			return (this.createOnMissingCache && this.defaults.isNearCache())
+					|| this.initialCaches.values().stream().anyMatch(RedisTaggedCacheConfiguration::isNearCache);
+		}
+
+		private boolean needsChannel() {
+			return usesNearCaches() || this.broadcastEvents;
+		}
+
+		/**
+		 * Publish the invalidations of the other instances of the key prefix as well (default
+		 * {@code false}): each instance that invalidates sends its {@link TagsInvalidatedEvent} over Redis
+		 * pub/sub, and the others publish it with {@code local()} {@code false}. Like the local event,
+		 * it is sent once Redis acknowledged the invalidation (after the transaction completed); it is a
+		 * notice, lost by an instance whose subscription is down at that moment.
+		 * @param broadcast whether to broadcast events
+		 * @return this builder
+		 */
+		public Builder broadcastEvents(boolean broadcast) {
+			this.broadcastEvents = broadcast;
+			return this;
+		}
+
+		/**
 		 * Add a listener told about every Redis round trip, for latency metrics.
 		 * @param listener the listener
 		 * @return this builder
@@ -1019,6 +1184,23 @@ public final class RedisTaggedCacheManager
 				throw new IllegalStateException("The builder was given a writer of its own, which has its own "
 						+ "settings; " + String.join(", ", this.writerSettings) + " configure the writer the builder "
 						+ "creates from a connection factory");
+			}
+			if (this.broadcastEvents && this.writer != null) {
+				throw new IllegalStateException("Broadcast invalidation events (tagcache.events.broadcast) need the "
+						+ "writer the builder creates from a Lettuce connection factory; the builder was given a writer "
+						+ "of its own");
+			}
+			if (usesNearCaches()) {
+				if (this.writer != null) {
+					throw new IllegalStateException("Near caches (tagcache.near-cache.enabled) need the writer the "
+							+ "builder creates from a Lettuce connection factory: they learn of other instances' "
+							+ "changes through its Redis pub/sub; the builder was given a writer of its own");
+				}
+				if (!ClassUtils.isPresent("com.github.benmanes.caffeine.cache.Caffeine",
+						RedisTaggedCacheManager.class.getClassLoader())) {
+					throw new IllegalStateException("Near caches (tagcache.near-cache.enabled) are Caffeine caches: "
+							+ "add com.github.ben-manes.caffeine:caffeine to the application's dependencies");
+				}
 			}
 			return new RedisTaggedCacheManager(this);
 		}

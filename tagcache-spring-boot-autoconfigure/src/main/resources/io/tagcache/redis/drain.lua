@@ -30,6 +30,9 @@ repeat
   remover_add(remover, removable)
   remover_flush(remover)
 until #keys < group or taken >= limit or now_us() - started >= budget
+if remover.removed > 0 then
+  notify(base, 't', { tag })
+end
 local left = redis.call('ZCARD', KEYS[1])
 if left == 0 then
   redis.call('SREM', KEYS[2], KEYS[1])

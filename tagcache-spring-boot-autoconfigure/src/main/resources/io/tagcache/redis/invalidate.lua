@@ -100,4 +100,5 @@ result[2] = result[2] + #earlier_own / 2
 for _, item in ipairs(abandoned) do
   result[#result + 1] = item
 end
+notify(base, 't', args_from(first_tag))
 return result

@@ -20,6 +20,8 @@
 --                         number of records 'written', 'refused' once a chunk's fence check refused it.
 --                         Expires on its own (PENDING_PUT_MS); every script that rewrites or removes the
 --                         entry of the key without raising the generation deletes it (see pending_put_key).
+--   base..'inv'         the channel (not a key) on which every script that removes, rewrites or marks
+--                         entries says so, for near caches (see notify)
 -- Every key a script touches is derived from base, so every script stays in one hash slot.
 
 -- PEXPIREAT ... GT (Redis 7.0); on 6.2 an index's TTL is recomputed from its last record.
@@ -35,6 +37,33 @@ local PENDING_PUT_MS = 60000
 -- key, drain.lua and remove-entries.lua removing its entry) deletes the marker instead.
 local function pending_put_key(base, key)
   return base .. 'p:' .. key
+end
+
+-- Sharded pub/sub (Redis 7.0): the channel hashes to the slot of the script's keys, so on a cluster the
+-- message goes to the subscribers of that shard only instead of crossing the cluster bus. Redis 6.2 has
+-- classic pub/sub only (and no REDIS_VERSION_NUM).
+local NOTIFY_COMMAND = (redis.REDIS_VERSION_NUM ~= nil and redis.REDIS_VERSION_NUM >= 0x070000) and 'SPUBLISH'
+    or 'PUBLISH'
+
+-- Tells near caches, in the same atomic step as the change, which of their entries to drop: 't' and the
+-- tags whose entries were removed or marked, 'k' and keys removed or rewritten, '*' (no items) the whole
+-- cache. Each item is written as its length in bytes, ':', then the item. A message is published to the
+-- subscribers connected at that moment; a near cache whose subscription was lost clears itself.
+local function notify(base, kind, items)
+  local parts = { kind }
+  for _, item in ipairs(items) do
+    parts[#parts + 1] = #item .. ':' .. item
+  end
+  redis.call(NOTIFY_COMMAND, base .. 'inv', table.concat(parts))
+end
+
+-- ARGV[first..], as a list (unpack() is bounded by the Lua C stack).
+local function args_from(first)
+  local items = {}
+  for i = first, #ARGV do
+    items[#items + 1] = ARGV[i]
+  end
+  return items
 end
 
 local function now_us()

@@ -50,4 +50,5 @@ if header and header ~= new_header then
   end
 end
 redis.call('SET', KEYS[1], ARGV[3], 'PXAT', expiry)
+notify(base, 'k', { key })
 return { 1, created }

@@ -58,4 +58,9 @@ end
 for i = 4, #KEYS do
   write_record(KEYS[i], key, score, now, ttl, previous_eternal, false)
 end
+if ARGV[5] == '' and ARGV[6] ~= '1' then
+  -- An explicit put replaces the value; a fenced one (a load) only fills a miss or refreshes an entry
+  -- no invalidation reached, which near caches may serve until it expires.
+  notify(base, 'k', { key })
+end
 return { 1, created }

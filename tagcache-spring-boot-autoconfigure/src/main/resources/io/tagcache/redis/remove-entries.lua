@@ -8,4 +8,8 @@ for i = 2, #ARGV do
   keys[#keys + 1] = ARGV[i]
 end
 remover_add(remover, keys)
-return remover_flush(remover)
+local removed = remover_flush(remover)
+if removed > 0 then
+  notify(ARGV[1], 'k', keys)
+end
+return removed

@@ -35,6 +35,9 @@ until #popped < 2 * group or taken >= limit or now_us() - started >= budget
 if moved then
   follow_last_expiry(live)
 end
+if marked > 0 then
+  notify(base, 't', { tag })
+end
 local left = redis.call('ZCARD', KEYS[1])
 if left == 0 then
   redis.call('ZREM', KEYS[2], ARGV[6])

@@ -39,4 +39,5 @@ for i = first_tag, #ARGV do
   end
 end
 result[1] = marked
+notify(base, 't', args_from(first_tag))
 return result

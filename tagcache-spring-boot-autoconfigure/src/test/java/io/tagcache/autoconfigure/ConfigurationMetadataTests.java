@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.json.JsonMapper;
@@ -43,7 +44,7 @@ class ConfigurationMetadataTests {
 
 	@Test
 	void perCachePropertiesAreFoundOnTheSetters() {
-		assertThat(perCacheProperties()).contains("time-to-live", "cache-null-values", "shards");
+		assertThat(perCacheProperties()).contains("time-to-live", "cache-null-values", "shards", "near-cache.enabled");
 	}
 
 	@Test
@@ -94,13 +95,28 @@ class ConfigurationMetadataTests {
 		return matcher.find() ? matcher.start() : -1;
 	}
 
-	/** The properties of one cache, {@code tagcache.caches.<name>.*}: the setters of its class, kebab-case. */
+	/**
+	 * The properties of one cache, {@code tagcache.caches.<name>.*}: the setters of its class, kebab-case,
+	 * and those of its nested groups (a getter of a class of {@link TagCacheProperties} without setter,
+	 * such as {@code near-cache.enabled}).
+	 */
 	private static List<String> perCacheProperties() {
-		return Arrays.stream(TagCacheProperties.Cache.class.getMethods())
+		return properties(TagCacheProperties.Cache.class, "").sorted().toList();
+	}
+
+	private static Stream<String> properties(Class<?> type, String prefix) {
+		Stream<String> own = Arrays.stream(type.getMethods())
 			.filter(ConfigurationMetadataTests::isSetter)
-			.map(setter -> DataObjectPropertyName.toDashedForm(Introspector.decapitalize(setter.getName().substring(3))))
-			.sorted()
-			.toList();
+			.map(setter -> prefix + dashed(setter.getName().substring(3)));
+		Stream<String> nested = Arrays.stream(type.getMethods())
+			.filter(getter -> getter.getName().startsWith("get") && getter.getParameterCount() == 0
+					&& getter.getReturnType().getDeclaringClass() == TagCacheProperties.class)
+			.flatMap(getter -> properties(getter.getReturnType(), prefix + dashed(getter.getName().substring(3)) + "."));
+		return Stream.concat(own, nested);
+	}
+
+	private static String dashed(String property) {
+		return DataObjectPropertyName.toDashedForm(Introspector.decapitalize(property));
 	}
 
 	private static boolean isSetter(Method method) {

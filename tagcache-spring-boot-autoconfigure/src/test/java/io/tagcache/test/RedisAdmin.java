@@ -107,6 +107,14 @@ public final class RedisAdmin implements AutoCloseable {
 	}
 
 	/**
+	 * Run a command on every master, e.g. {@code CLIENT KILL TYPE pubsub}.
+	 * @param action what to run on each
+	 */
+	public void onEveryMaster(java.util.function.Consumer<RedisClusterCommands<String, String>> action) {
+		masters().forEach(action);
+	}
+
+	/**
 	 * Change a setting with {@code CONFIG SET} on every master.
 	 * @param parameter the parameter, e.g. {@code "maxmemory-policy"}
 	 * @param value its new value
