@@ -125,23 +125,4 @@ class ActuatorHttpTests extends SampleHttpTest {
 					"tagcache_invalidations_total{", "tagcache_redis_operations_seconds_count{"));
 	}
 
-	private double count(String meter, String... tags) {
-		StringBuilder uri = new StringBuilder("/actuator/metrics/").append(meter);
-		for (int i = 0; i < tags.length; i++) {
-			uri.append((i == 0) ? "?" : "&").append("tag=").append(tags[i]);
-		}
-		Metric metric = this.http.get().uri(uri.toString()).exchange().expectStatus().isOk()
-			.expectBody(Metric.class).returnResult().getResponseBody();
-		return metric.measurements().stream().filter((measurement) -> measurement.statistic().equals("COUNT"))
-			.findFirst().orElseThrow().value();
-	}
-
-	/** The part of {@code /actuator/metrics/{name}} read here. */
-	record Metric(List<Measurement> measurements) {
-
-		record Measurement(String statistic, double value) {
-		}
-
-	}
-
 }

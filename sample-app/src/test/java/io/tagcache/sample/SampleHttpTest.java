@@ -85,4 +85,24 @@ abstract class SampleHttpTest {
 		return this.http.post().uri(path).contentType(MediaType.APPLICATION_JSON).body(json).exchange();
 	}
 
+	/** A counter of {@code /actuator/metrics/{meter}}, filtered by tags such as {@code "name:users"}. */
+	double count(String meter, String... tags) {
+		StringBuilder uri = new StringBuilder("/actuator/metrics/").append(meter);
+		for (int i = 0; i < tags.length; i++) {
+			uri.append((i == 0) ? "?" : "&").append("tag=").append(tags[i]);
+		}
+		Metric metric = this.http.get().uri(uri.toString()).exchange().expectStatus().isOk()
+			.expectBody(Metric.class).returnResult().getResponseBody();
+		return metric.measurements().stream().filter((measurement) -> measurement.statistic().equals("COUNT"))
+			.findFirst().orElseThrow().value();
+	}
+
+	/** The part of {@code /actuator/metrics/{name}} read here. */
+	record Metric(List<Measurement> measurements) {
+
+		record Measurement(String statistic, double value) {
+		}
+
+	}
+
 }

@@ -6,6 +6,7 @@ import java.util.Map;
 import java.util.function.Supplier;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import io.tagcache.TaggedCacheStatistics;
 import io.tagcache.redis.RedisTaggedCache;
 import io.tagcache.redis.RedisTaggedCacheConfiguration;
 import io.tagcache.redis.RedisTaggedCacheManager;
@@ -74,12 +75,13 @@ public class TagCacheEndpoint {
 		try {
 			for (String name : this.manager.getAllCacheNames()) {
 				caches.put(name, CacheDescriptor.of(this.manager.countEntries(name), this.manager.countTags(name),
-						configuration(name, opened)));
+						configuration(name, opened), nearCache(name, opened)));
 			}
 		}
 		catch (DataAccessException ex) {
 			caches.clear();
-			opened.forEach(name -> caches.put(name, CacheDescriptor.of(null, null, configuration(name, opened))));
+			opened.forEach(name -> caches.put(name,
+					CacheDescriptor.of(null, null, configuration(name, opened), nearCache(name, opened))));
 			error = ex.getMessage();
 		}
 		return new CachesDescriptor(this.manager.getKeyPrefix(), this.manager.isRedisAvailable(),
@@ -169,19 +171,52 @@ public class TagCacheEndpoint {
 	 * @param staleWhileRevalidate how long soft-invalidated entries are served stale, ISO-8601
 	 * @param staleIfError how long stale entries are served when their reload throws, ISO-8601
 	 * ({@code PT0S}: off)
+	 * @param nearCache this instance's near cache of the cache, {@code null} without one
 	 * <p>The settings of a cache this instance has not opened are the manager's defaults.
 	 */
 	@JsonInclude(JsonInclude.Include.NON_NULL)
 	public record CacheDescriptor(@Nullable Long entries, @Nullable Long tags, String timeToLive, int shards,
-			double earlyRefreshBeta, String staleWhileRevalidate, String staleIfError) {
+			double earlyRefreshBeta, String staleWhileRevalidate, String staleIfError,
+			@Nullable NearCacheDescriptor nearCache) {
 
-		static CacheDescriptor of(@Nullable Long entries, @Nullable Long tags,
-				RedisTaggedCacheConfiguration configuration) {
-			return new CacheDescriptor(entries, tags, configuration.getTimeToLive().toString(), configuration.getShards(),
-					configuration.getEarlyRefreshBeta(), configuration.getStaleWhileRevalidate().toString(),
-					configuration.getStaleIfError().toString());
+		/** Without a near cache. */
+		public CacheDescriptor(@Nullable Long entries, @Nullable Long tags, String timeToLive, int shards,
+				double earlyRefreshBeta, String staleWhileRevalidate, String staleIfError) {
+			this(entries, tags, timeToLive, shards, earlyRefreshBeta, staleWhileRevalidate, staleIfError, null);
 		}
 
+		static CacheDescriptor of(@Nullable Long entries, @Nullable Long tags,
+				RedisTaggedCacheConfiguration configuration, @Nullable NearCacheDescriptor nearCache) {
+			return new CacheDescriptor(entries, tags, configuration.getTimeToLive().toString(), configuration.getShards(),
+					configuration.getEarlyRefreshBeta(), configuration.getStaleWhileRevalidate().toString(),
+					configuration.getStaleIfError().toString(), nearCache);
+		}
+
+	}
+
+	/**
+	 * This instance's near cache of a cache.
+	 * @param serving whether it serves: its invalidation channel is subscribed
+	 * @param entries how many entries it holds
+	 * @param hits lookups it answered
+	 * @param misses lookups it left to Redis
+	 * @param clears how many times it was cleared because its invalidation channel was lost
+	 */
+	public record NearCacheDescriptor(boolean serving, long entries, long hits, long misses, long clears) {
+
+	}
+
+	private @Nullable NearCacheDescriptor nearCache(String name, Collection<String> opened) {
+		if (!opened.contains(name)) {
+			return null;
+		}
+		RedisTaggedCache cache = this.manager.getCache(name);
+		if (cache == null || !cache.getStatistics().hasNearCache()) {
+			return null;
+		}
+		TaggedCacheStatistics statistics = cache.getStatistics();
+		return new NearCacheDescriptor(cache.isNearCacheServing(), statistics.getNearCacheSize(),
+				statistics.getNearCacheGets("hit"), statistics.getNearCacheGets("miss"), statistics.getNearCacheClears());
 	}
 
 	/**

@@ -7,11 +7,14 @@ import java.util.Map;
 import io.tagcache.actuate.TagCacheEndpoint.CacheDescriptor;
 import io.tagcache.actuate.TagCacheEndpoint.CachesDescriptor;
 import io.tagcache.actuate.TagCacheEndpoint.InvalidationDescriptor;
+import io.tagcache.actuate.TagCacheEndpoint.NearCacheDescriptor;
 import io.tagcache.actuate.TagCacheEndpoint.TagDescriptor;
+import io.tagcache.redis.RedisTaggedCache;
 import io.tagcache.redis.RedisTaggedCacheConfiguration;
 import io.tagcache.redis.RedisTaggedCacheManager;
 import io.tagcache.redis.TestCaches;
 import io.tagcache.test.RedisTopology;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.Parameter;
@@ -71,6 +74,27 @@ class TagCacheEndpointIntegrationTests {
 				entry("users", new CacheDescriptor(3L, 3L, "PT2H", 1, 1.0, "PT1M", "PT0S")));
 		assertThat(this.manager.getCacheNames()).as("describing a cache does not open it")
 			.containsExactlyInAnyOrder("users", "lists");
+	}
+
+	@Test
+	void aCacheWithANearCacheShowsItsState() {
+		RedisTaggedCacheManager near = TestCaches.manager(this.redis, builder -> builder.keyPrefix(this.prefix)
+			.withCache("users", RedisTaggedCacheConfiguration.defaultConfig().withNearCache(true)));
+		try {
+			RedisTaggedCache users = near.getCache("users");
+			Awaitility.await().atMost(Duration.ofSeconds(10)).until(users::isNearCacheServing);
+			users.get(1L, String.class);
+			users.get(1L, String.class);
+
+			CacheDescriptor described = new TagCacheEndpoint(near).caches().caches().get("users");
+
+			assertThat(described.nearCache()).isEqualTo(new NearCacheDescriptor(true, 1, 1, 1, 0));
+			assertThat(this.endpoint.caches().caches().get("users").nearCache()).as("none in the first instance")
+				.isNull();
+		}
+		finally {
+			near.destroy();
+		}
 	}
 
 	@Test

@@ -26,7 +26,10 @@ enum Fault {
 
 	},
 
-	/** {@code CLIENT KILL TYPE normal}: the instances' connections drop and reconnect. */
+	/**
+	 * {@code CLIENT KILL TYPE normal} and {@code TYPE pubsub}: the instances' connections (and the
+	 * subscriptions of near caches) drop and reconnect.
+	 */
 	CLIENT_KILL(Duration.ofMillis(300)) {
 
 		@Override

@@ -18,8 +18,11 @@ import io.tagcache.TaggedCacheManager;
 import io.tagcache.history.History.Lookup;
 import io.tagcache.history.History.Read;
 import io.tagcache.interceptor.TaggedCachingConfiguration;
+import io.tagcache.redis.RedisTaggedCache;
+import io.tagcache.redis.RedisTaggedCacheConfiguration;
 import io.tagcache.redis.RedisTaggedCacheManager;
 import io.tagcache.redis.TypeAllowList;
+import org.awaitility.Awaitility;
 
 import org.springframework.context.annotation.AnnotationConfigApplicationContext;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
@@ -71,6 +74,11 @@ final class HistoryRun implements AutoCloseable {
 
 	private final List<Instance> instances = new ArrayList<>();
 
+	/** How long after an acknowledged write the other instance's near cache may still serve what it changed. */
+	static final Duration NEAR_CACHE_BOUND = Duration.ofMillis(250);
+
+	private final boolean nearCache;
+
 	/**
 	 * Start two application instances on a new key prefix.
 	 * @param redis the Redis to use and to inject faults into
@@ -78,12 +86,26 @@ final class HistoryRun implements AutoCloseable {
 	 * @param forgetful whether the instances forget every invalidation (a planted bug)
 	 */
 	HistoryRun(RedisNodes redis, Fault fault, boolean forgetful) {
+		this(redis, fault, forgetful, false);
+	}
+
+	/**
+	 * Start two application instances on a new key prefix, whose caches keep a near cache or not. With
+	 * near caches a write counts as acknowledged {@link #NEAR_CACHE_BOUND} after its call returned: the
+	 * other instance's near cache drops what it changed when the message of its script arrives, which
+	 * is the near cache's bound (its own instance is exact, and checked with the same allowance).
+	 */
+	HistoryRun(RedisNodes redis, Fault fault, boolean forgetful, boolean nearCache) {
 		this.redis = redis;
 		this.fault = fault;
+		this.nearCache = nearCache;
 		String prefix = "history" + UUID.randomUUID().toString().substring(0, 8);
 		try {
 			for (String name : List.of("a", "b")) {
 				this.instances.add(new Instance(name, redis.newConnectionFactory(), prefix, forgetful));
+			}
+			if (nearCache) {
+				this.instances.forEach(Instance::awaitNearCaches);
 			}
 		}
 		catch (RuntimeException ex) {
@@ -98,7 +120,7 @@ final class HistoryRun implements AutoCloseable {
 	 * @return what happened
 	 */
 	Outcome run(Duration duration) throws InterruptedException {
-		Outcome outcome = new Outcome(this.redis + " " + this.fault);
+		Outcome outcome = new Outcome(this.redis + " " + this.fault + (this.nearCache ? " near cache" : ""));
 		long remaining = duration.toNanos();
 		while (remaining > 0) {
 			long length = Math.min(remaining, LONGEST_ROUND.toNanos());
@@ -219,7 +241,8 @@ final class HistoryRun implements AutoCloseable {
 		long start = System.nanoTime();
 		try {
 			Change change = service.write(update);
-			history.acknowledged(change.after(), start, System.nanoTime());
+			history.acknowledged(change.after(), start,
+					System.nanoTime() + (this.nearCache ? NEAR_CACHE_BOUND.toNanos() : 0));
 			outcome.writes.increment();
 		}
 		catch (RuntimeException ex) {
@@ -259,6 +282,8 @@ final class HistoryRun implements AutoCloseable {
 			this.connectionFactory = connectionFactory;
 			RedisTaggedCacheManager manager = RedisTaggedCacheManager.builder(connectionFactory)
 				.keyPrefix(prefix)
+				.cacheDefaults(RedisTaggedCacheConfiguration.defaultConfig().withNearCache(HistoryRun.this.nearCache))
+				.withCacheNames(UserService.CACHES)
 				.allowedTypes(TypeAllowList.jdkValueTypes().and(User.class.getPackageName()))
 				.coolDown(Duration.ofMillis(200))
 				.build();
@@ -271,6 +296,14 @@ final class HistoryRun implements AutoCloseable {
 					HistoryRun.this::loaded));
 			this.context.refresh();
 			this.service = this.context.getBean(UserService.class);
+		}
+
+		/** Wait until the near caches serve: before that, the run would test Redis alone. */
+		void awaitNearCaches() {
+			for (String name : UserService.CACHES) {
+				RedisTaggedCache cache = this.manager.getCache(name);
+				Awaitility.await().atMost(Duration.ofSeconds(10)).until(cache::isNearCacheServing);
+			}
 		}
 
 		void close() {

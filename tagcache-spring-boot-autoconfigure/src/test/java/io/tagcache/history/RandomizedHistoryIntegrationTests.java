@@ -22,6 +22,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  * mvn -pl tagcache-spring-boot-autoconfigure test -Dtest=RandomizedHistoryIntegrationTests \
  *     -Dsurefire.failIfNoSpecifiedTests=false -Dtagcache-tests.history.seconds=120
  * </pre>
+ * The phases with near caches count a write as acknowledged {@link HistoryRun#NEAR_CACHE_BOUND} after
+ * it returned: the other instance's near cache learns of it through Redis pub/sub.
+ * <p>
  * Each phase prints one line (reads, writes, hit rate, stale reads) to the test's output
  * ({@code target/surefire-reports/*-output.txt}).
  */
@@ -65,6 +68,18 @@ class RandomizedHistoryIntegrationTests {
 		assertNothingStale(run(cluster, fault, false, PHASE));
 	}
 
+	@ParameterizedTest
+	@EnumSource(value = Fault.class, names = { "NONE", "CLIENT_KILL", "RESTART" })
+	void standaloneWithNearCachesReadsNothingStaleBeyondTheirBound(Fault fault) throws InterruptedException {
+		assertNothingStale(run(standalone, fault, false, true, PHASE));
+	}
+
+	@ParameterizedTest
+	@EnumSource(value = Fault.class, names = { "NONE", "CLIENT_KILL" })
+	void clusterWithNearCachesReadsNothingStaleBeyondTheirBound(Fault fault) throws InterruptedException {
+		assertNothingStale(run(cluster, fault, false, true, PHASE));
+	}
+
 	@Test
 	void aCacheThatForgetsInvalidationsIsCaught() throws InterruptedException {
 		HistoryRun.Outcome outcome = run(standalone, Fault.NONE, true, Duration.ofSeconds(1));
@@ -74,8 +89,13 @@ class RandomizedHistoryIntegrationTests {
 
 	private static HistoryRun.Outcome run(RedisNodes redis, Fault fault, boolean forgetful, Duration duration)
 			throws InterruptedException {
+		return run(redis, fault, forgetful, false, duration);
+	}
+
+	private static HistoryRun.Outcome run(RedisNodes redis, Fault fault, boolean forgetful, boolean nearCache,
+			Duration duration) throws InterruptedException {
 		HistoryRun.Outcome outcome;
-		try (HistoryRun run = new HistoryRun(redis, fault, forgetful)) {
+		try (HistoryRun run = new HistoryRun(redis, fault, forgetful, nearCache)) {
 			outcome = run.run(duration);
 		}
 		System.out.println("history " + (forgetful ? "(forgetful) " : "") + outcome.summary());

@@ -101,7 +101,11 @@ final class RedisNodes implements AutoCloseable {
 	 * instances (the administrative one is spared, as {@code SKIPME} defaults to yes).
 	 */
 	void killClients() {
-		masters().forEach((master) -> master.clientKill(KillArgs.Builder.typeNormal()));
+		masters().forEach((master) -> {
+			master.clientKill(KillArgs.Builder.typeNormal());
+			// the subscriptions of near caches, in the runs that have them
+			master.clientKill(KillArgs.Builder.typePubsub());
+		});
 	}
 
 	/**

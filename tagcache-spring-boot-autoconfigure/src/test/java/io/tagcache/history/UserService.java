@@ -27,6 +27,9 @@ public class UserService {
 		this.loaded = loaded;
 	}
 
+	/** The caches of the service. */
+	static final String[] CACHES = { "users", "usersByMail", "usersByLocation" };
+
 	@CacheableTagged(cacheNames = "users", key = "#id")
 	public User byId(long id) {
 		this.loaded.run();

@@ -1,5 +1,6 @@
 package io.tagcache.interceptor;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -8,6 +9,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
+import java.util.stream.Stream;
 
 import javax.sql.DataSource;
 
@@ -16,14 +18,18 @@ import io.tagcache.TaggedCacheManager;
 import io.tagcache.TagsInvalidatedEvent;
 import io.tagcache.annotation.CacheableTagged;
 import io.tagcache.annotation.InvalidateTags;
+import io.tagcache.redis.RedisTaggedCache;
+import io.tagcache.redis.RedisTaggedCacheConfiguration;
 import io.tagcache.redis.RedisTaggedCacheManager;
 import io.tagcache.test.RedisTopology;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.Parameter;
 import org.junit.jupiter.params.ParameterizedClass;
-import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 import org.springframework.beans.factory.config.BeanFactoryPostProcessor;
 import org.springframework.beans.factory.support.BeanDefinitionRegistry;
@@ -52,14 +58,24 @@ import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
  * transaction runs nor finds it after the call returned, whichever advisor encloses the other; a
  * rollback leaves nothing stale and caching resumes; {@code TransactionTemplate} with
  * {@link TagInvalidator}; a second application context on the same prefix; and a value loaded inside
- * the invalidating transaction (its own uncommitted row) is never stored.
+ * the invalidating transaction (its own uncommitted row) is never stored. Each runs with and without
+ * a near cache, which must keep the same guarantees (it keeps only what Redis stored, and drops what an
+ * invalidation reached).
  */
 @ParameterizedClass
-@EnumSource(RedisTopology.class)
+@MethodSource("settings")
 class TransactionIntegrationTests {
 
-	@Parameter
+	@Parameter(0)
 	RedisTopology redis;
+
+	@Parameter(1)
+	boolean nearCache;
+
+	static Stream<Arguments> settings() {
+		return Stream.of(RedisTopology.values())
+			.flatMap(topology -> Stream.of(Arguments.of(topology, false), Arguments.of(topology, true)));
+	}
 
 	private String prefix;
 
@@ -261,6 +277,8 @@ class TransactionIntegrationTests {
 		context.registerBean(TaggedCacheManager.class, () -> RedisTaggedCacheManager
 			.builder(this.redis.connectionFactory())
 			.keyPrefix(this.prefix)
+			.cacheDefaults(RedisTaggedCacheConfiguration.defaultConfig().withNearCache(this.nearCache))
+			.withCacheNames("users")
 			.build());
 		context.registerBean(DataSource.class, () -> new DriverManagerDataSource(this.database));
 		context.registerBean(BeanFactoryPostProcessor.class, () -> beanFactory -> ((BeanDefinitionRegistry) beanFactory)
@@ -270,6 +288,10 @@ class TransactionIntegrationTests {
 		context.register(TaggedCachingConfiguration.class,
 				adviceInsideTransaction ? TransactionsFirst.class : TransactionsLast.class, Users.class, Events.class);
 		context.refresh();
+		if (this.nearCache) {
+			RedisTaggedCache users = (RedisTaggedCache) context.getBean(TaggedCacheManager.class).getCache("users");
+			Awaitility.await().atMost(Duration.ofSeconds(10)).until(users::isNearCacheServing);
+		}
 		return context;
 	}
 

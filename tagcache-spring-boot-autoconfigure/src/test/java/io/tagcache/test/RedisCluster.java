@@ -37,6 +37,8 @@ public final class RedisCluster implements AutoCloseable {
 
 	private final List<RedisServer> servers = new ArrayList<>();
 
+	private final List<RedisServer> replicas = new ArrayList<>();
+
 	private RedisCluster() {
 	}
 
@@ -86,10 +88,72 @@ public final class RedisCluster implements AutoCloseable {
 	}
 
 	/**
+	 * Start a replica of one master, join it to the cluster and wait until it is in sync. For a
+	 * cluster of a test's own: the shared one must keep its three masters.
+	 * @param master the index of the master in {@link #servers()}
+	 * @return the replica
+	 */
+	public RedisServer addReplica(int master) {
+		RedisServer replica = RedisServer.start("--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
+				"--cluster-node-timeout", "5000");
+		this.replicas.add(replica);
+		RedisServer primary = this.servers.get(master);
+		try {
+			String primaryId = primary.call("CLUSTER", "MYID").trim();
+			replica.call("CLUSTER", "MEET", primary.host(), String.valueOf(primary.port()));
+			await().alias(replica + " knows " + primary)
+				.atMost(STARTUP_TIMEOUT)
+				.pollInterval(Duration.ofMillis(50))
+				.until(() -> replica.call("CLUSTER", "NODES").contains(primaryId));
+			replica.call("CLUSTER", "REPLICATE", primaryId);
+			await().alias(replica + " in sync with " + primary)
+				.atMost(STARTUP_TIMEOUT)
+				.pollInterval(Duration.ofMillis(50))
+				.until(() -> replica.call("INFO", "replication").contains("master_link_status:up"));
+			return replica;
+		}
+		catch (IOException ex) {
+			throw new UncheckedIOException("Could not add a replica of " + primary, ex);
+		}
+	}
+
+	/**
+	 * A manual failover ({@code CLUSTER FAILOVER}): the replica takes its master's slots over, and the
+	 * master becomes its replica. Waits until the replica is a master that every node agrees on.
+	 * @param replica a replica added with {@link #addReplica(int)}
+	 */
+	public void failover(RedisServer replica) {
+		try {
+			replica.call("CLUSTER", "FAILOVER");
+			String replicaId = replica.call("CLUSTER", "MYID").trim();
+			await().alias(replica + " is a master for every node")
+				.atMost(STARTUP_TIMEOUT)
+				.pollInterval(Duration.ofMillis(50))
+				.until(() -> replica.call("INFO", "replication").contains("role:master") && this.servers.stream()
+					.allMatch(node -> masterLine(node, replicaId)));
+		}
+		catch (IOException ex) {
+			throw new UncheckedIOException("Could not fail over to " + replica, ex);
+		}
+	}
+
+	private static boolean masterLine(RedisServer node, String nodeId) {
+		try {
+			return node.call("CLUSTER", "NODES")
+				.lines()
+				.anyMatch(line -> line.startsWith(nodeId) && line.contains("master") && !line.contains("fail"));
+		}
+		catch (IOException ex) {
+			return false;
+		}
+	}
+
+	/**
 	 * Stop every node and delete their directories.
 	 */
 	@Override
 	public void close() {
+		this.replicas.forEach(RedisServer::close);
 		this.servers.forEach(RedisServer::close);
 	}
 
