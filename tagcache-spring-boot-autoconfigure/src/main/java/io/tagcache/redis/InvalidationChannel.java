@@ -343,7 +343,13 @@ final class InvalidationChannel implements AutoCloseable {
 	private void received(byte[] channel, byte[] message) {
 		String name = new String(channel, StandardCharsets.UTF_8);
 		if (name.equals(this.eventsChannel)) {
-			this.events.accept(message);
+			// listeners run on this class's thread, not on Lettuce's, which delivers the near caches' messages
+			try {
+				this.executor.execute(() -> this.events.accept(message));
+			}
+			catch (RejectedExecutionException ex) {
+				// closed
+			}
 			return;
 		}
 		NearCache nearCache = this.nearCaches.get(name);
