@@ -1,12 +1,16 @@
 package io.tagcache.sample;
 
 import java.time.Duration;
+import java.util.List;
 
 import io.tagcache.redis.RedisTaggedCache;
+import io.tagcache.redis.RedisTaggedCacheManager;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 import org.springframework.test.context.TestPropertySource;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -18,6 +22,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 @TestPropertySource(properties = "tagcache.near-cache.enabled=true")
 class NearCacheHttpTests extends SampleHttpTest {
+
+	@Autowired
+	LettuceConnectionFactory connectionFactory;
 
 	@BeforeEach
 	void nearCachesServe() {
@@ -42,6 +49,29 @@ class NearCacheHttpTests extends SampleHttpTest {
 
 		put("/users/1", "{\"locationId\": 2}").expectStatus().isOk();
 		assertThat(user("/users/1").location()).isEqualTo(new Location(2, "Milan"));
+	}
+
+	/**
+	 * Another instance of the service (a manager of its own on the same Redis and key prefix) changes a
+	 * user: the message its script publishes reaches this instance's near cache, on the embedded Redis
+	 * 6.2 through classic pub/sub, on Redis 7 through sharded pub/sub.
+	 */
+	@Test
+	void anInvalidationByAnotherInstanceReachesTheNearCache() {
+		user("/users/1");
+		user("/users/1");
+		this.sql.drain();
+		RedisTaggedCacheManager otherInstance = RedisTaggedCacheManager.builder(this.connectionFactory)
+			.keyPrefix("sample")
+			.build();
+		try {
+			this.cms.sql("update users set mail = 'changed@a' where id = 1").update();
+			otherInstance.invalidate(List.of("user-1"));
+			Awaitility.await().atMost(Duration.ofSeconds(2)).until(() -> user("/users/1").mail().equals("changed@a"));
+		}
+		finally {
+			otherInstance.destroy();
+		}
 	}
 
 	@Test
