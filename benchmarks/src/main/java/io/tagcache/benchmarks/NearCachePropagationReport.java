@@ -122,6 +122,7 @@ public final class NearCachePropagationReport {
 		long[] fromReturn = new long[invalidations];
 		List<String> outliers = new ArrayList<>();
 		double pollSum = 0;
+		GcPauses gc = new GcPauses();
 		try {
 			peer.expect("serving");
 			for (int i = -WARM_UP; i < invalidations; i++) {
@@ -140,8 +141,8 @@ public final class NearCachePropagationReport {
 					fromReturn[i] = tB - t1;
 					pollSum += Double.parseDouble(dropped[2]);
 					if (tB - t0 > TimeUnit.MILLISECONDS.toNanos(10)) {
-						outliers.add(String.format(Locale.ROOT, "#%d %.1f ms (call took %.1f ms)", i, (tB - t0) / 1e6,
-								(t1 - t0) / 1e6));
+						outliers.add(String.format(Locale.ROOT, "#%d %.1f ms (call took %.1f ms; GC in A %d ms, in B %s ms)", i,
+								(tB - t0) / 1e6, (t1 - t0) / 1e6, gc.millisWithin(t0, tB), dropped[3]));
 					}
 				}
 			}
@@ -190,6 +191,7 @@ public final class NearCachePropagationReport {
 	static void peer(String spec, java.io.InputStream commands, PrintStream replies) throws Exception {
 		LettuceConnectionFactory factory = factory(spec);
 		RedisTaggedCacheManager manager = manager(factory, true);
+		GcPauses gc = new GcPauses();
 		try {
 			RedisTaggedCache cache = manager.getCache(CACHE);
 			long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
@@ -221,7 +223,8 @@ public final class NearCachePropagationReport {
 					polls++;
 					if (cache.get(id, User.class) == null) {
 						reply(replies, "dropped " + started + " "
-								+ String.format(Locale.ROOT, "%.1f", (started - firstPoll) / 1e3 / Math.max(1, polls - 1)));
+								+ String.format(Locale.ROOT, "%.1f", (started - firstPoll) / 1e3 / Math.max(1, polls - 1)) + " "
+								+ gc.millisWithin(firstPoll, started));
 						break;
 					}
 					if (started > limit) {

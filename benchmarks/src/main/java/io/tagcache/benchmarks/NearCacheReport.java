@@ -39,7 +39,7 @@ import org.springframework.context.annotation.AnnotationConfigApplicationContext
  * report checks that no near variant missed while measured.</li>
  * <li><b>memory</b>: {@code N} (100,000, {@code -Dentries=}) users stored, then read through a near cache;
  * heap used after {@code System.gc()} (five times, until it stops falling) before and after, minus the heap
- * the same {@code N} decoded values take alone (held in an array with the near cache cleared), so both the
+ * the same {@code N} decoded values take alone (held in an array, measured before the near cache is filled), so both the
  * whole cost of a near entry and its overhead over the value are reported; with the Redis side
  * ({@code MEMORY USAGE} of one entry, {@code used_memory} per entry with its tag records).</li>
  * </ul>
@@ -133,6 +133,12 @@ public final class NearCacheReport {
 			hits.put("nearLookup", id -> nearCache.get(id, User.class));
 			hits.put("nearLoader", id -> nearCache.get(id, User.class, false, loaders.of(id)));
 			hits.put("nearAnnotation", id -> nearTagged.user(id));
+			String only = System.getProperty("variants");
+			if (only != null) {
+				// e.g. for a profile of one path: -Dvariants=rawGet,nearAnnotation (the ratio columns need
+				// rawGet, springDataRedisAnnotation and tagcacheAnnotation)
+				hits.keySet().retainAll(List.of(only.split(",")));
+			}
 			// warm-up: JIT every path, and fill the near cache with every key the sequence holds
 			for (LongConsumer variant : hits.values()) {
 				for (int i = 0; i < 20_000; i++) {
@@ -222,14 +228,14 @@ public final class NearCacheReport {
 			pool.shutdown();
 		}
 		double base = rate(counts.get(baseline));
-		double tagcache = rate(counts.get("tagcacheAnnotation"));
+		double tagcache = counts.containsKey("tagcacheAnnotation") ? rate(counts.get("tagcacheAnnotation")) : Double.NaN;
 		print("### %s (%d turns of %d ms per variant)%n", title, THREADED_ROUNDS, TURN_MILLIS);
 		print("| Variant | calls/s | / %s | / %s | / tagcacheAnnotation |", baseline, second);
 		print("|---|---|---|---|---|");
 		for (Map.Entry<String, long[]> entry : counts.entrySet()) {
 			double rate = rate(entry.getValue());
 			print("| %s | %,.0f | %.2fx | %.2fx | %.2fx |", entry.getKey(), rate, rate / base,
-					rate / rate(counts.get(second)), rate / tagcache);
+					counts.containsKey(second) ? rate / rate(counts.get(second)) : Double.NaN, rate / tagcache);
 		}
 		print("");
 	}
@@ -297,6 +303,18 @@ public final class NearCacheReport {
 					(System.nanoTime() - started) / 1e9, json);
 			MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
 			long empty = usedAfterGc(memory);
+			// first the same values alone: decoded from the same JSON, held by an array (the near cache still empty,
+			// so that its tables, which do not shrink when cleared, are counted as its own)
+			User[] values = new User[entries];
+			for (int id = 1; id <= entries; id++) {
+				values[id - 1] = stacks.mapper.readValue(stacks.mapper.writeValueAsBytes(User.of(id)), User.class);
+			}
+			long valuesOnly = usedAfterGc(memory);
+			Map<String, long[]> valuesHistogram = histogram();
+			if (values[entries - 1] == null) {
+				throw new IllegalStateException();
+			}
+			values = null;
 			// read every user through the near cache: each read misses it, reads Redis, decodes and keeps
 			for (long id = 1; id <= entries; id++) {
 				if (nearCache.get(id, User.class) == null) {
@@ -305,16 +323,10 @@ public final class NearCacheReport {
 			}
 			long kept = nearCache.getStatistics().getNearCacheSize();
 			long full = usedAfterGc(memory);
+			Map<String, long[]> fullHistogram = histogram();
 			if (kept != entries) {
 				throw new IllegalStateException("the near cache holds " + kept + " entries, not " + entries);
 			}
-			// the same values alone: decoded from the same JSON, held by an array, near cache cleared
-			User[] values = new User[entries];
-			for (int id = 1; id <= entries; id++) {
-				values[id - 1] = stacks.mapper.readValue(stacks.mapper.writeValueAsBytes(User.of(id)), User.class);
-			}
-			nearCache.clear();
-			long valuesOnly = usedAfterGc(memory);
 			long arrayBytes = 16L + 4L * entries;
 			double perEntry = (full - empty) / (double) entries;
 			double perValue = (valuesOnly - empty - arrayBytes) / (double) entries;
@@ -324,7 +336,7 @@ public final class NearCacheReport {
 			print("| Heap, near cache empty | %,d |", empty);
 			print("| Heap, near cache holding %,d entries | %,d |", kept, full);
 			print("| **Near cache, per entry** (value, key, tags, Caffeine node, tag index) | **%,.0f** |", perEntry);
-			print("| The decoded value alone, per entry (%,d `User`s in an array, near cache cleared) | %,.0f |", entries,
+			print("| The decoded value alone, per entry (%,d `User`s in an array, before the near cache was filled) | %,.0f |", entries,
 					perValue);
 			print("| **Near cache overhead per entry** (the difference) | **%,.0f** |", perEntry - perValue);
 			print("| JSON of one user | %,d |", json);
@@ -332,10 +344,48 @@ public final class NearCacheReport {
 			print("| Redis: `used_memory` per entry, its 3 tag records included | %,.0f |",
 					(redisAfter - redisBefore) / (double) entries);
 			print("");
-			if (values[entries - 1] == null) {
-				throw new IllegalStateException();
+			print("Where the overhead goes: the heap's class histogram (`GC.class_histogram`, after a full GC) with the "
+					+ "near cache full, minus the one with the values alone (classes over 4 bytes per entry):%n");
+			print("| Class | instances per entry | bytes per entry |");
+			print("|---|---|---|");
+			List<Map.Entry<String, long[]>> rows = new ArrayList<>();
+			for (Map.Entry<String, long[]> row : fullHistogram.entrySet()) {
+				long[] other = valuesHistogram.getOrDefault(row.getKey(), new long[2]);
+				rows.add(Map.entry(row.getKey(), new long[] { row.getValue()[0] - other[0], row.getValue()[1] - other[1] }));
+			}
+			for (Map.Entry<String, long[]> row : valuesHistogram.entrySet()) {
+				if (!fullHistogram.containsKey(row.getKey())) {
+					rows.add(Map.entry(row.getKey(), new long[] { -row.getValue()[0], -row.getValue()[1] }));
+				}
+			}
+			rows.sort((a, b) -> Long.compare(Math.abs(b.getValue()[1]), Math.abs(a.getValue()[1])));
+			long listed = 0;
+			for (Map.Entry<String, long[]> row : rows) {
+				if (Math.abs(row.getValue()[1]) / (double) entries > 4) {
+					listed += row.getValue()[1];
+					print("| `%s` | %.2f | %.0f |", row.getKey(), row.getValue()[0] / (double) entries,
+							row.getValue()[1] / (double) entries);
+				}
+			}
+			print("| (listed) | | %.0f |", listed / (double) entries);
+			print("");
+		}
+	}
+
+	/** The live heap by class (a full GC first): class name to {instances, bytes}. */
+	private static Map<String, long[]> histogram() throws Exception {
+		javax.management.MBeanServer server = ManagementFactory.getPlatformMBeanServer();
+		String text = (String) server.invoke(new javax.management.ObjectName("com.sun.management:type=DiagnosticCommand"),
+				"gcClassHistogram", new Object[] { new String[0] }, new String[] { String[].class.getName() });
+		Map<String, long[]> classes = new LinkedHashMap<>();
+		for (String line : text.split("\\R")) {
+			String[] fields = line.trim().split("\\s+");
+			if (fields.length >= 4 && fields[0].endsWith(":")) {
+				classes.merge(fields[3], new long[] { Long.parseLong(fields[1]), Long.parseLong(fields[2]) },
+						(a, b) -> new long[] { a[0] + b[0], a[1] + b[1] });
 			}
 		}
+		return classes;
 	}
 
 	/** Heap used after full collections, repeated until it no longer falls (at most 5). */
