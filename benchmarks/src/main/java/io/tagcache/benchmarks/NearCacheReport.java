@@ -34,13 +34,14 @@ import org.springframework.context.annotation.AnnotationConfigApplicationContext
  * <li><b>hits</b>: every hit variant interleaved in one JVM on one Redis, as {@link InterleavedComparison}
  * does (1 thread: 40 rounds of 500 calls each, every call timed; 8 threads: 12 turns of 400 ms per variant),
  * so every ratio is against a raw Lettuce {@code GET} of the same round. Near variants run on a second
- * tagcache context ({@code withNearCache(true)}, {@code nearCacheMaximumSize(100,000)}) on the same key
+ * tagcache context ({@code withNearCache(true)}, {@code nearCacheMaximumSize(200,000)}) on the same key
  * prefix, so they read the entries the other stacks read; its near cache is filled by the warm-up, and the
  * report checks that no near variant missed while measured.</li>
- * <li><b>memory</b>: {@code N} (100,000, {@code -Dentries=}) users stored, then read through a near cache;
- * heap used after {@code System.gc()} (five times, until it stops falling) before and after, minus the heap
- * the same {@code N} decoded values take alone (held in an array, measured before the near cache is filled), so both the
- * whole cost of a near entry and its overhead over the value are reported; with the Redis side
+ * <li><b>memory</b>: {@code N} (100,000, {@code -Dentries=}, at most the near cache's 200,000) users stored,
+ * then read through a near cache; heap used after {@code System.gc()} (five times, until it stops falling)
+ * before and after, minus the heap the same {@code N} decoded values take alone (held in an array, measured
+ * before the near cache is filled), so both the whole cost of a near entry and its overhead over the value
+ * are reported, the overhead attributed by class ({@code GC.class_histogram}); with the Redis side
  * ({@code MEMORY USAGE} of one entry, {@code used_memory} per entry with its tag records).</li>
  * </ul>
  *
