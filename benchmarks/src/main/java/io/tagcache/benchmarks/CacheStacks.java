@@ -6,6 +6,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.function.LongConsumer;
+import java.util.function.UnaryOperator;
 
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
@@ -96,14 +97,23 @@ public final class CacheStacks implements AutoCloseable {
 	}
 
 	private static AnnotationConfigApplicationContext tagcacheContext(int port, JsonMapper mapper) {
+		return tagcacheContext(port, mapper, UnaryOperator.identity());
+	}
+
+	/**
+	 * A tagcache context like the one of the stacks (same key prefix, so it reads what {@link #fill}
+	 * stored), its manager's builder customized, e.g. with a near cache.
+	 */
+	static AnnotationConfigApplicationContext tagcacheContext(int port, JsonMapper mapper,
+			UnaryOperator<RedisTaggedCacheManager.Builder> customizer) {
 		AnnotationConfigApplicationContext context = new AnnotationConfigApplicationContext();
 		context.register(TaggedCachingConfiguration.class);
 		context.registerBean(LettuceConnectionFactory.class, () -> connectionFactory(port));
 		context.registerBean("cacheManager", RedisTaggedCacheManager.class,
-				() -> RedisTaggedCacheManager.builder(context.getBean(LettuceConnectionFactory.class))
+				() -> customizer.apply(RedisTaggedCacheManager.builder(context.getBean(LettuceConnectionFactory.class))
 					.jsonMapper(mapper)
 					.cacheDefaults(io.tagcache.redis.RedisTaggedCacheConfiguration.defaultConfig().withTimeToLive(TTL))
-					.withCacheNames(CACHE)
+					.withCacheNames(CACHE))
 					.build());
 		context.registerBean(TaggedUserService.class);
 		context.refresh();
