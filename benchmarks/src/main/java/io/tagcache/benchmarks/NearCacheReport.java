@@ -9,11 +9,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongConsumer;
 
@@ -203,8 +200,8 @@ public final class NearCacheReport {
 		print("|---|---|---|---|---|---|");
 		for (Map.Entry<String, long[]> entry : latencies.entrySet()) {
 			long[] s = entry.getValue();
-			print("| %s | %.2f | %.2f | %.2f | %.1fx | %.1fx |", entry.getKey(), p(s, 0.50) / 1e3, p(s, 0.99) / 1e3,
-					mean(s) / 1e3, p(base, 0.50) / p(s, 0.50), mean(base) / mean(s));
+			print("| %s | %.2f | %.2f | %.2f | %.1fx | %.1fx |", entry.getKey(), Turns.p(s, 0.50) / 1e3, Turns.p(s, 0.99) / 1e3,
+					Turns.mean(s) / 1e3, Turns.p(base, 0.50) / Turns.p(s, 0.50), Turns.mean(base) / Turns.mean(s));
 		}
 		print("");
 	}
@@ -219,7 +216,7 @@ public final class NearCacheReport {
 			for (int round = 0; round < THREADED_ROUNDS; round++) {
 				for (int v = 0; v < names.size(); v++) {
 					String name = names.get((v + round) % names.size());
-					long[] done = turn(pool, variants.get(name), ids);
+					long[] done = Turns.turn(pool, THREADS, TURN_MILLIS, variants.get(name), ids);
 					counts.get(name)[0] += done[0];
 					counts.get(name)[1] += done[1];
 				}
@@ -228,59 +225,19 @@ public final class NearCacheReport {
 		finally {
 			pool.shutdown();
 		}
-		double base = rate(counts.get(baseline));
-		double tagcache = counts.containsKey("tagcacheAnnotation") ? rate(counts.get("tagcacheAnnotation")) : Double.NaN;
+		double base = Turns.rate(counts.get(baseline));
+		double tagcache = counts.containsKey("tagcacheAnnotation") ? Turns.rate(counts.get("tagcacheAnnotation")) : Double.NaN;
 		print("### %s (%d turns of %d ms per variant)%n", title, THREADED_ROUNDS, TURN_MILLIS);
 		print("| Variant | calls/s | / %s | / %s | / tagcacheAnnotation |", baseline, second);
 		print("|---|---|---|---|---|");
 		for (Map.Entry<String, long[]> entry : counts.entrySet()) {
-			double rate = rate(entry.getValue());
+			double rate = Turns.rate(entry.getValue());
 			print("| %s | %,.0f | %.2fx | %.2fx | %.2fx |", entry.getKey(), rate, rate / base,
-					counts.containsKey(second) ? rate / rate(counts.get(second)) : Double.NaN, rate / tagcache);
+					counts.containsKey(second) ? rate / Turns.rate(counts.get(second)) : Double.NaN, rate / tagcache);
 		}
 		print("");
 	}
 
-	/** One turn: every thread calls the variant until the turn ends; returns {calls, nanos}. */
-	private static long[] turn(ExecutorService pool, LongConsumer variant, long[] ids) throws Exception {
-		AtomicBoolean running = new AtomicBoolean(true);
-		CyclicBarrier start = new CyclicBarrier(THREADS + 1);
-		List<Future<Long>> results = new ArrayList<>();
-		for (int t = 0; t < THREADS; t++) {
-			int offset = t * 7919;
-			results.add(pool.submit(() -> {
-				start.await();
-				long calls = 0;
-				int cursor = offset;
-				while (running.get()) {
-					variant.accept(ids[cursor++ & 0xFFFF]);
-					calls++;
-				}
-				return calls;
-			}));
-		}
-		start.await();
-		long started = System.nanoTime();
-		Thread.sleep(TURN_MILLIS);
-		running.set(false);
-		long calls = 0;
-		for (Future<Long> result : results) {
-			calls += result.get();
-		}
-		return new long[] { calls, System.nanoTime() - started };
-	}
-
-	private static double rate(long[] counts) {
-		return counts[0] * 1e9 / counts[1];
-	}
-
-	private static double p(long[] sorted, double quantile) {
-		return sorted[Math.min(sorted.length - 1, (int) Math.ceil(sorted.length * quantile) - 1)];
-	}
-
-	private static double mean(long[] samples) {
-		return Arrays.stream(samples).average().orElse(0);
-	}
 
 	// Memory
 

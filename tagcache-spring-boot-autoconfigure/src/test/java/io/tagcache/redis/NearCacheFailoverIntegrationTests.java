@@ -2,14 +2,10 @@ package io.tagcache.redis;
 
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 
 import io.lettuce.core.cluster.ClusterClientOptions;
 import io.lettuce.core.cluster.ClusterTopologyRefreshOptions;
 import io.lettuce.core.cluster.SlotHash;
-import io.tagcache.Loaded;
-import io.tagcache.TaggedLoader;
 import io.tagcache.test.RedisCluster;
 import io.tagcache.test.RedisServer;
 import org.junit.jupiter.api.AfterEach;
@@ -34,7 +30,7 @@ class NearCacheFailoverIntegrationTests {
 
 	private static final int SLOTS = 16384;
 
-	private final Map<String, String> rows = new ConcurrentHashMap<>();
+	private final NearCacheRow row = new NearCacheRow();
 
 	private RedisCluster cluster;
 
@@ -52,8 +48,8 @@ class NearCacheFailoverIntegrationTests {
 		this.oneConnections = connectionFactory();
 		this.otherConnections = connectionFactory();
 		String prefix = TestCaches.uniquePrefix();
-		this.one = manager(this.oneConnections, prefix);
-		this.other = manager(this.otherConnections, prefix);
+		this.one = NearCacheRow.manager(this.oneConnections, prefix);
+		this.other = NearCacheRow.manager(this.otherConnections, prefix);
 		await().atMost(Duration.ofSeconds(10)).until(() -> this.one.getCache("users").isNearCacheServing());
 	}
 
@@ -87,29 +83,11 @@ class NearCacheFailoverIntegrationTests {
 		return factory;
 	}
 
-	private static RedisTaggedCacheManager manager(LettuceConnectionFactory connections, String prefix) {
-		return TestCaches.manager(connections, builder -> builder.keyPrefix(prefix)
-			.cacheDefaults(RedisTaggedCacheConfiguration.defaultConfig().withNearCache(true))
-			.withCacheNames("users")
-			.coolDown(Duration.ofMillis(50)));
-	}
-
-	private String read(RedisTaggedCacheManager manager) {
-		return manager.getCache("users").get("1", String.class, true, new TaggedLoader<String>() {
-
-			@Override
-			public Loaded<String> load() {
-				return Loaded.of(NearCacheFailoverIntegrationTests.this.rows.get("1"), List.of("user-1"));
-			}
-
-		});
-	}
-
 	@Test
 	void afterAFailoverOfTheCachesMasterInvalidationsStillReachTheNearCache() {
 		RedisTaggedCache users = this.one.getCache("users");
-		this.rows.put("1", "Ada");
-		assertThat(read(this.one)).isEqualTo("Ada");
+		this.row.set("Ada");
+		assertThat(this.row.read(this.one)).isEqualTo("Ada");
 		assertThat(users.nearCache().get("1", String.class, 0)).as("kept near").isNotNull();
 		long clears = users.getStatistics().getNearCacheClears();
 
@@ -120,19 +98,19 @@ class NearCacheFailoverIntegrationTests {
 
 		await().atMost(Duration.ofSeconds(20))
 			.until(() -> users.getStatistics().getNearCacheClears() > clears && users.isNearCacheServing());
-		this.rows.put("1", "Ada Lovelace");
+		this.row.set("Ada Lovelace");
 		await().atMost(Duration.ofSeconds(20)).ignoreExceptions().until(() -> {
 			this.other.invalidate(List.of("user-1"));
 			return this.other.getPendingInvalidations() == 0 && this.other.isRedisAvailable();
 		});
-		await().atMost(Duration.ofSeconds(2)).until(() -> read(this.one).equals("Ada Lovelace"));
+		await().atMost(Duration.ofSeconds(2)).until(() -> this.row.read(this.one).equals("Ada Lovelace"));
 
 		long hits = users.getStatistics().getNearCacheGets("hit");
-		assertThat(read(this.one)).isEqualTo("Ada Lovelace");
+		assertThat(this.row.read(this.one)).isEqualTo("Ada Lovelace");
 		assertThat(users.getStatistics().getNearCacheGets("hit")).as("kept near again").isEqualTo(hits + 1);
-		this.rows.put("1", "once more");
+		this.row.set("once more");
 		this.other.invalidate(List.of("user-1"));
-		await().atMost(Duration.ofSeconds(2)).until(() -> read(this.one).equals("once more"));
+		await().atMost(Duration.ofSeconds(2)).until(() -> this.row.read(this.one).equals("once more"));
 	}
 
 }

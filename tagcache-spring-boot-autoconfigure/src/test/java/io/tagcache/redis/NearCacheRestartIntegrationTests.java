@@ -2,11 +2,7 @@ package io.tagcache.redis;
 
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 
-import io.tagcache.Loaded;
-import io.tagcache.TaggedLoader;
 import io.tagcache.test.RedisServer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -24,7 +20,7 @@ import static org.awaitility.Awaitility.await;
  */
 class NearCacheRestartIntegrationTests {
 
-	private final Map<String, String> rows = new ConcurrentHashMap<>();
+	private final NearCacheRow row = new NearCacheRow();
 
 	private RedisServer server;
 
@@ -42,17 +38,9 @@ class NearCacheRestartIntegrationTests {
 		this.oneConnections = TestCaches.failFastConnectionFactory(this.server);
 		this.otherConnections = TestCaches.failFastConnectionFactory(this.server);
 		String prefix = TestCaches.uniquePrefix();
-		this.one = manager(this.oneConnections, prefix);
-		this.other = manager(this.otherConnections, prefix);
+		this.one = NearCacheRow.manager(this.oneConnections, prefix);
+		this.other = NearCacheRow.manager(this.otherConnections, prefix);
 		await().atMost(Duration.ofSeconds(10)).until(() -> this.one.getCache("users").isNearCacheServing());
-	}
-
-	private static RedisTaggedCacheManager manager(LettuceConnectionFactory connections, String prefix) {
-		return TestCaches.manager(connections, builder -> builder.keyPrefix(prefix)
-			.cacheDefaults(RedisTaggedCacheConfiguration.defaultConfig().withNearCache(true))
-			.withCacheNames("users")
-			.coolDown(Duration.ofMillis(50))
-			.invalidationWait(Duration.ZERO));
 	}
 
 	@AfterEach
@@ -64,40 +52,29 @@ class NearCacheRestartIntegrationTests {
 		this.server.close();
 	}
 
-	private String read(RedisTaggedCacheManager manager) {
-		return manager.getCache("users").get("1", String.class, true, new TaggedLoader<String>() {
-
-			@Override
-			public Loaded<String> load() {
-				return Loaded.of(NearCacheRestartIntegrationTests.this.rows.get("1"), List.of("user-1"));
-			}
-
-		});
-	}
-
 	@Test
 	void anInvalidationReplayedAfterARestartIsNeverMissedByANearCache() {
 		RedisTaggedCache users = this.one.getCache("users");
-		this.rows.put("1", "Ada");
-		assertThat(read(this.one)).isEqualTo("Ada");
+		this.row.set("Ada");
+		assertThat(this.row.read(this.one)).isEqualTo("Ada");
 		assertThat(users.nearCache().get("1", String.class, 0)).as("kept near").isNotNull();
 
 		this.server.stop();
-		this.rows.put("1", "Ada Lovelace");
+		this.row.set("Ada Lovelace");
 		assertThat(this.other.invalidate(List.of("user-1"))).as("queued: Redis is down").isZero();
 		await().atMost(Duration.ofSeconds(10)).until(() -> !users.isNearCacheServing());
-		assertThat(read(this.one)).as("Redis down: the loader answers").isEqualTo("Ada Lovelace");
+		assertThat(this.row.read(this.one)).as("Redis down: the loader answers").isEqualTo("Ada Lovelace");
 
 		this.server.restart();
 		await().atMost(Duration.ofSeconds(10)).ignoreExceptions().until(() -> {
 			this.other.ping();
 			return this.other.getPendingInvalidations() == 0;
 		});
-		this.rows.put("1", "after the restart");
+		this.row.set("after the restart");
 		await().atMost(Duration.ofSeconds(10)).until(users::isNearCacheServing);
-		assertThat(read(this.one)).isEqualTo("after the restart");
+		assertThat(this.row.read(this.one)).isEqualTo("after the restart");
 		long hits = users.nearCache().hits();
-		assertThat(read(this.one)).isEqualTo("after the restart");
+		assertThat(this.row.read(this.one)).isEqualTo("after the restart");
 		assertThat(users.nearCache().hits()).as("kept near again").isEqualTo(hits + 1);
 	}
 

@@ -1,0 +1,68 @@
+package io.tagcache.benchmarks;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.LongConsumer;
+
+/**
+ * The measuring loop the interleaved reports share: a timed turn of every thread calling one variant,
+ * and the statistics they print.
+ */
+final class Turns {
+
+	private Turns() {
+	}
+
+	/**
+	 * One turn: every thread calls the variant with ids from its own offset until the turn ends.
+	 * @return {calls, nanos}
+	 */
+	static long[] turn(ExecutorService pool, int threads, long millis, LongConsumer variant, long[] ids)
+			throws Exception {
+		AtomicBoolean running = new AtomicBoolean(true);
+		CyclicBarrier start = new CyclicBarrier(threads + 1);
+		List<Future<Long>> results = new ArrayList<>();
+		for (int t = 0; t < threads; t++) {
+			int offset = t * 7919;
+			results.add(pool.submit(() -> {
+				start.await();
+				long calls = 0;
+				int cursor = offset;
+				while (running.get()) {
+					variant.accept(ids[cursor++ & 0xFFFF]);
+					calls++;
+				}
+				return calls;
+			}));
+		}
+		start.await();
+		long started = System.nanoTime();
+		Thread.sleep(millis);
+		running.set(false);
+		long calls = 0;
+		for (Future<Long> result : results) {
+			calls += result.get();
+		}
+		return new long[] { calls, System.nanoTime() - started };
+	}
+
+	/** Calls per second of a turn's {calls, nanos}. */
+	static double rate(long[] counts) {
+		return counts[0] * 1e9 / counts[1];
+	}
+
+	/** A quantile of sorted samples. */
+	static double p(long[] sorted, double quantile) {
+		return sorted[Math.min(sorted.length - 1, (int) Math.ceil(sorted.length * quantile) - 1)];
+	}
+
+	static double mean(long[] samples) {
+		return Arrays.stream(samples).average().orElse(0);
+	}
+
+}
