@@ -222,6 +222,7 @@ public final class TagCacheInterceptor implements MethodInterceptor, BeanFactory
 			// the method's own exception, as it threw it (or the load it shared threw it)
 			throw (ex.getCause() != null) ? ex.getCause() : ex;
 		}
+		ServedTags.record(loader.servedTags);
 		return operation.resultKind().wrap(value);
 	}
 
@@ -345,6 +346,14 @@ public final class TagCacheInterceptor implements MethodInterceptor, BeanFactory
 		@Override
 		public void unreadable(IllegalStateException ex) {
 			TagCacheInterceptor.this.unreadable(this.operation, this.caches.get(0), ex);
+		}
+
+		/** The tags of the value the call returns, {@code null} while unknown (see {@link ServedTags}). */
+		volatile @Nullable List<String> servedTags;
+
+		@Override
+		public void served(List<String> tags) {
+			this.servedTags = tags;
 		}
 
 	}
