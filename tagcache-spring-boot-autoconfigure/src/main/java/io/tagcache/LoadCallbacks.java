@@ -34,8 +34,10 @@ public interface LoadCallbacks {
 	 * call may report on another thread than the caller's, and a call may report more than once (the
 	 * last report is the value's).
 	 * @param tags the entry's tags
+	 * @param stale whether the value is a stale entry's (soft-invalidated and served while another caller
+	 * reloads it, or expired and served because its reload failed)
 	 */
-	default void served(List<String> tags) {
+	default void served(List<String> tags, boolean stale) {
 	}
 
 }

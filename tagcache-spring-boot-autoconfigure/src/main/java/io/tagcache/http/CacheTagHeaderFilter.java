@@ -33,7 +33,8 @@ import org.springframework.web.filter.OncePerRequestFilter;
  * <p>The headers are written when the response is about to be committed (its body or an error is
  * about to be written), with the tags of the cached calls made until then. A response that touched
  * no cached method gets none. When the tags cannot be written whole (they exceed a vendor's limits,
- * or a cached value's tags are unknown), no tag header is written and the response is marked
+ * or a cached value's tags are unknown), or a value was a stale entry's (an HTTP cache would keep it
+ * past its reload), no tag header is written and the response is marked
  * uncacheable for HTTP caches ({@code Cache-Control: no-store}, and each vendor's own control header):
  * a response cached without one of its tags would survive the purge of that tag. Such responses are
  * counted by reason and logged once per reason and path.
@@ -44,6 +45,9 @@ public class CacheTagHeaderFilter extends OncePerRequestFilter {
 
 	/** A cached value's tags were unknown. */
 	public static final String UNKNOWN_TAGS = "unknown-tags";
+
+	/** A cached value was a stale entry's: an HTTP cache would keep it after tagcache reloaded it. */
+	public static final String STALE = "stale";
 
 	/** The tags exceeded a vendor's limits. */
 	public static final String OVER_LIMIT = "over-limit";
@@ -72,7 +76,7 @@ public class CacheTagHeaderFilter extends OncePerRequestFilter {
 
 	/**
 	 * How many responses were marked uncacheable, or (for {@link #AFTER_COMMIT}) lack tags, for a reason.
-	 * @param reason {@link #UNKNOWN_TAGS}, {@link #OVER_LIMIT} or {@link #AFTER_COMMIT}
+	 * @param reason {@link #STALE}, {@link #UNKNOWN_TAGS}, {@link #OVER_LIMIT} or {@link #AFTER_COMMIT}
 	 * @return the count
 	 */
 	public long getUncacheable(String reason) {
@@ -98,6 +102,11 @@ public class CacheTagHeaderFilter extends OncePerRequestFilter {
 
 	/** The tag headers of the tags served, or {@code null} (with the reason counted) when they cannot be written whole. */
 	@Nullable Map<String, String> headerValues(ServedTags served, String path) {
+		if (served.isStale()) {
+			count(STALE, path, "a @CacheableTagged method returned a stale entry (soft-invalidated and being "
+					+ "reloaded, or served because its reload failed): an HTTP cache would keep it after the reload");
+			return null;
+		}
 		if (served.isUnknown()) {
 			count(UNKNOWN_TAGS, path, "a @CacheableTagged method returned a value whose tags are unknown (it was not "
 					+ "cached, or came from another cache of the method)");

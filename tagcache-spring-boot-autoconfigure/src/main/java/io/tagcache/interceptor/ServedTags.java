@@ -28,6 +28,8 @@ public final class ServedTags implements AutoCloseable {
 
 	private boolean unknown;
 
+	private boolean stale;
+
 	private boolean sealed;
 
 	private boolean servedAfterSeal;
@@ -49,13 +51,15 @@ public final class ServedTags implements AutoCloseable {
 	/**
 	 * Record what a cached call returned, if a scope is open on this thread.
 	 * @param tags the value's tags, {@code null} when they are unknown
+	 * @param stale whether the value was a stale entry's
 	 */
-	static void record(@Nullable Collection<String> tags) {
+	static void record(@Nullable Collection<String> tags, boolean stale) {
 		ServedTags scope = current.get();
 		if (scope == null) {
 			return;
 		}
 		scope.served = true;
+		scope.stale |= stale;
 		if (scope.sealed) {
 			scope.servedAfterSeal = true;
 		}
@@ -75,6 +79,14 @@ public final class ServedTags implements AutoCloseable {
 	/** Whether a value of unknown tags was returned: the tags do not cover the response. */
 	public boolean isUnknown() {
 		return this.unknown;
+	}
+
+	/**
+	 * Whether a value was a stale entry's (served while another caller reloads it, or because its reload
+	 * failed): an HTTP cache must not keep what was built from it past that reload.
+	 */
+	public boolean isStale() {
+		return this.stale;
 	}
 
 	/** The tags of the values returned, in the order they were first seen. */

@@ -417,7 +417,7 @@ public final class RedisTaggedCache implements TaggedCache {
 					this.configuration.getEarlyRefreshBeta() * MAX_XFETCH_FACTOR);
 			if (kept != null) {
 				this.counters.hits.increment();
-				served(call, kept.tags);
+				served(call, kept.tags, false);
 				return CompletableFuture.completedFuture((T) kept.value());
 			}
 			request = call.withNearToken(near.startRead());
@@ -455,14 +455,15 @@ public final class RedisTaggedCache implements TaggedCache {
 	/** The value of an entry the call returns, its tags reported to the caller. */
 	@SuppressWarnings("unchecked")
 	private <T> @Nullable T serve(LoadRequest<?> request, Found found) {
-		served(request, found.entry().tags());
+		served(request, found.entry().tags(), !isFresh(found.entry(), this.writer.currentTimeMillis()));
 		return (T) found.value();
 	}
 
 	/** Report the tags of the value the call returns (see {@link LoadCallbacks#served}). */
-	private static void served(LoadRequest<?> request, List<String> tags) {
+	private static void served(LoadRequest<?> request, List<String> tags, boolean stale) {
 		request.served().tags = tags;
-		request.callbacks().served(tags);
+		request.served().stale = stale;
+		request.callbacks().served(tags, stale);
 	}
 
 	/** Whether an entry is served as is: neither expired nor soft-invalidated. */
@@ -582,7 +583,7 @@ public final class RedisTaggedCache implements TaggedCache {
 			return running.result.thenApply(value -> {
 				List<String> tags = running.served.tags;
 				if (tags != null) {
-					served(request, tags);
+					served(request, tags, running.served.stale);
 				}
 				return (T) value;
 			});
@@ -700,7 +701,7 @@ public final class RedisTaggedCache implements TaggedCache {
 		List<String> tags;
 		try {
 			tags = validTags(loaded.tags());
-			served(request, tags);
+			served(request, tags, false);
 			serialized = serialize(loaded.value(), request.untyped());
 		}
 		catch (ValueRefusedException ex) {
@@ -1362,10 +1363,12 @@ public final class RedisTaggedCache implements TaggedCache {
 
 	}
 
-	/** The tags of the value a call returns, once known. */
+	/** The tags of the value a call returns, once known, and whether the value is stale. */
 	private static final class Served {
 
 		volatile @Nullable List<String> tags;
+
+		volatile boolean stale;
 
 	}
 
