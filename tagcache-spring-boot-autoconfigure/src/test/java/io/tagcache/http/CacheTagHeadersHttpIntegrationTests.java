@@ -12,6 +12,7 @@ import java.util.stream.IntStream;
 import io.lettuce.core.RedisURI;
 import io.tagcache.TaggedCacheManager;
 import io.tagcache.annotation.CacheableTagged;
+import io.tagcache.http.servlet.CacheTagHeaderFilter;
 import io.tagcache.test.RedisTopology;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

@@ -38,8 +38,17 @@ sub vcl_backend_response {
 	}
 }
 
+sub vcl_hit {
+	if (obj.ttl <= 0s) {
+		# in grace: delivered stale while Varnish fetches the object again in the background
+		set req.http.X-Stale = "1";
+	}
+}
+
 sub vcl_deliver {
-	if (obj.hits > 0) {
+	if (req.http.X-Stale) {
+		set resp.http.X-Cache = "HIT-STALE";
+	} elsif (obj.hits > 0) {
 		set resp.http.X-Cache = "HIT";
 	} else {
 		set resp.http.X-Cache = "MISS";

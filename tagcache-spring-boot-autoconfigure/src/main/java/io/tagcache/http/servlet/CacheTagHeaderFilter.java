@@ -1,4 +1,4 @@
-package io.tagcache.http;
+package io.tagcache.http.servlet;
 
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -11,6 +11,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 
+import io.tagcache.http.CacheTagHeader;
 import io.tagcache.interceptor.ServedTags;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
