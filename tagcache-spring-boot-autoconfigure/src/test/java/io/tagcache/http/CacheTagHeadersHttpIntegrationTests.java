@@ -10,6 +10,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.IntStream;
 
 import io.lettuce.core.RedisURI;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.tagcache.TaggedCacheManager;
 import io.tagcache.annotation.CacheableTagged;
 import io.tagcache.http.servlet.CacheTagHeaderFilter;
@@ -59,6 +60,9 @@ class CacheTagHeadersHttpIntegrationTests {
 
 	@Autowired
 	Users users;
+
+	@Autowired
+	MeterRegistry meters;
 
 	@DynamicPropertySource
 	static void redis(DynamicPropertyRegistry registry) {
@@ -112,6 +116,8 @@ class CacheTagHeadersHttpIntegrationTests {
 		assertThat(response.headers().firstValue("CDN-Cache-Control")).hasValue("no-store");
 		assertThat(response.headers().firstValue("Edge-Control")).hasValue("no-store");
 		assertThat(this.filter.getUncacheable(CacheTagHeaderFilter.OVER_LIMIT)).isEqualTo(before + 1);
+		assertThat(this.meters.get("tagcache.http.uncacheable").tag("reason", "over-limit").functionCounter().count())
+			.isEqualTo(before + 1);
 
 		assertThat(get("/lists/100").headers().firstValue("Edge-Cache-Tag")).as("100 tags fit").isPresent();
 	}

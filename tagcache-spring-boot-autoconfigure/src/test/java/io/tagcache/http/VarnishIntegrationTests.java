@@ -16,8 +16,11 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import io.lettuce.core.RedisURI;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.tagcache.actuate.TagCacheEndpoint;
 import io.tagcache.annotation.CacheableTagged;
 import io.tagcache.annotation.InvalidateTags;
+import io.tagcache.redis.RedisTaggedCacheManager;
 import io.tagcache.test.RedisTopology;
 import io.tagcache.test.VarnishServer;
 import org.junit.jupiter.api.AfterAll;
@@ -40,6 +43,7 @@ import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RestController;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.entry;
 import static org.assertj.core.api.Assumptions.assumeThat;
 import static org.awaitility.Awaitility.await;
 
@@ -140,6 +144,13 @@ class VarnishIntegrationTests {
 			assertThat(fresh.headers().firstValue("X-Cache")).hasValue("MISS");
 		});
 		assertThat(get("/users/1").headers().firstValue("X-Cache")).as("cached again").hasValue("HIT");
+
+		MeterRegistry meters = application.getBean(MeterRegistry.class);
+		assertThat(meters.get("tagcache.http.purges").tags("purger", "varnish", "outcome", "sent").functionCounter().count())
+			.as("tags purged").isPositive();
+		assertThat(meters.get("tagcache.http.purges.pending").tags("purger", "varnish").gauge().value()).isZero();
+		assertThat(new TagCacheEndpoint(application.getBean(RedisTaggedCacheManager.class),
+				application.getBean(TagPurges.class)).caches().pendingPurges()).containsExactly(entry("varnish", 0));
 	}
 
 	@Test

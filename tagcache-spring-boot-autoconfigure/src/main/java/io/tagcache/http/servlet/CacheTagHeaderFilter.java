@@ -12,6 +12,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 
 import io.tagcache.http.CacheTagHeader;
+import io.tagcache.http.UncacheableResponses;
 import io.tagcache.interceptor.ServedTags;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
@@ -40,21 +41,12 @@ import org.springframework.web.filter.OncePerRequestFilter;
  * a response cached without one of its tags would survive the purge of that tag. Such responses are
  * counted by reason and logged once per reason and path.
  */
-public class CacheTagHeaderFilter extends OncePerRequestFilter {
+public class CacheTagHeaderFilter extends OncePerRequestFilter implements UncacheableResponses {
 
 	private static final Log logger = LogFactory.getLog(CacheTagHeaderFilter.class);
 
 	/** A cached value's tags were unknown. */
 	public static final String UNKNOWN_TAGS = "unknown-tags";
-
-	/** A cached value was a stale entry's: an HTTP cache would keep it after tagcache reloaded it. */
-	public static final String STALE = "stale";
-
-	/** The tags exceeded a vendor's limits. */
-	public static final String OVER_LIMIT = "over-limit";
-
-	/** A cached method returned after the headers were written (a response streamed while it called it). */
-	public static final String AFTER_COMMIT = "after-commit";
 
 	private final List<CacheTagHeader> headers;
 
@@ -75,11 +67,7 @@ public class CacheTagHeaderFilter extends OncePerRequestFilter {
 		return this.headers;
 	}
 
-	/**
-	 * How many responses were marked uncacheable, or (for {@link #AFTER_COMMIT}) lack tags, for a reason.
-	 * @param reason {@link #STALE}, {@link #UNKNOWN_TAGS}, {@link #OVER_LIMIT} or {@link #AFTER_COMMIT}
-	 * @return the count
-	 */
+	@Override
 	public long getUncacheable(String reason) {
 		LongAdder count = this.uncacheable.get(reason);
 		return (count != null) ? count.sum() : 0;
