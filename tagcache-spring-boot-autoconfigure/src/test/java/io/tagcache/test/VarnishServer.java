@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 
 import org.springframework.util.FileSystemUtils;
 
@@ -32,8 +33,6 @@ public final class VarnishServer implements AutoCloseable {
 	private static final List<Path> EXECUTABLES = List.of(Path.of("/usr/sbin/varnishd"), Path.of("/usr/bin/varnishd"),
 			Path.of("/usr/local/sbin/varnishd"));
 
-	private static final Path XKEY = Path.of("/usr/lib/x86_64-linux-gnu/varnish/vmods/libvmod_xkey.so");
-
 	private final Path directory;
 
 	private final int port;
@@ -51,7 +50,21 @@ public final class VarnishServer implements AutoCloseable {
 	 * @return {@code true} if a Varnish can be started
 	 */
 	public static boolean isInstalled() {
-		return executable() != null && (Files.exists(XKEY) || Files.exists(Path.of("/usr/lib/varnish/vmods/libvmod_xkey.so")));
+		return executable() != null && hasXkey();
+	}
+
+	/** vmod-xkey where Debian puts it: {@code /usr/lib/<architecture>/varnish/vmods}, or {@code /usr/lib/varnish/vmods}. */
+	private static boolean hasXkey() {
+		String vmod = "varnish/vmods/libvmod_xkey.so";
+		if (Files.exists(Path.of("/usr/lib").resolve(vmod))) {
+			return true;
+		}
+		try (Stream<Path> architectures = Files.list(Path.of("/usr/lib"))) {
+			return architectures.anyMatch(directory -> Files.exists(directory.resolve(vmod)));
+		}
+		catch (IOException ex) {
+			return false;
+		}
 	}
 
 	private static Path executable() {
