@@ -1,5 +1,7 @@
 package io.tagcache;
 
+import java.util.List;
+
 /**
  * What a cache tells a loader about the entry it loads for (see {@link TaggedLoader} and
  * {@link AsyncTaggedLoader}); by default each is thrown to the caller.
@@ -23,6 +25,19 @@ public interface LoadCallbacks {
 	 */
 	default void unreadable(IllegalStateException ex) {
 		throw ex;
+	}
+
+	/**
+	 * The tags of the entry whose value the call returns: the entry found (in Redis or a near cache),
+	 * the value loaded (once its tags passed validation), or the value another caller loaded. Not
+	 * called when the value's tags are unknown (a value the loader returned uncached). A non-blocking
+	 * call may report on another thread than the caller's, and a call may report more than once (the
+	 * last report is the value's).
+	 * @param tags the entry's tags
+	 * @param stale whether the value is a stale entry's (soft-invalidated and served while another caller
+	 * reloads it, or expired and served because its reload failed)
+	 */
+	default void served(List<String> tags, boolean stale) {
 	}
 
 }

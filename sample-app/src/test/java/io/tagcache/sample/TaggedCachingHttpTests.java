@@ -12,6 +12,15 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class TaggedCachingHttpTests extends SampleHttpTest {
 
+	/** tagcache.http.headers=xkey: what Varnish purges by (see sample-app/varnish/sample.vcl). */
+	@Test
+	void responsesCarryTheTagsOfTheEntriesTheyWereBuiltFrom() {
+		this.http.get().uri("/users/1").exchange().expectHeader().valueEquals("xkey", "user-1 location-1");
+		this.http.get().uri("/users/1").exchange().expectHeader().valueEquals("xkey", "user-1 location-1");
+		this.http.get().uri("/locations/1/users").exchange().expectHeader().exists("xkey");
+		this.http.get().uri("/actuator/health").exchange().expectHeader().doesNotExist("xkey");
+	}
+
 	@Test
 	void aRepeatedReadIsServedFromRedis() {
 		User first = user("/users/1");

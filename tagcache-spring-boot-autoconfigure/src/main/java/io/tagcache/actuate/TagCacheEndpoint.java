@@ -7,6 +7,7 @@ import java.util.function.Supplier;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import io.tagcache.TaggedCacheStatistics;
+import io.tagcache.http.TagPurges;
 import io.tagcache.redis.RedisTaggedCache;
 import io.tagcache.redis.RedisTaggedCacheConfiguration;
 import io.tagcache.redis.RedisTaggedCacheManager;
@@ -54,13 +55,25 @@ public class TagCacheEndpoint {
 
 	private final RedisTaggedCacheManager manager;
 
+	private final @Nullable TagPurges purges;
+
 	/**
 	 * Create the endpoint.
 	 * @param manager the manager whose key prefix the endpoint shows
 	 */
 	public TagCacheEndpoint(RedisTaggedCacheManager manager) {
+		this(manager, null);
+	}
+
+	/**
+	 * An endpoint that also shows the purges waiting for HTTP caches.
+	 * @param manager the manager
+	 * @param purges the purge queues, {@code null} without purges
+	 */
+	public TagCacheEndpoint(RedisTaggedCacheManager manager, @Nullable TagPurges purges) {
 		Assert.notNull(manager, "Manager must not be null");
 		this.manager = manager;
+		this.purges = purges;
 	}
 
 	/**
@@ -85,7 +98,7 @@ public class TagCacheEndpoint {
 			error = ex.getMessage();
 		}
 		return new CachesDescriptor(this.manager.getKeyPrefix(), this.manager.isRedisAvailable(),
-				this.manager.getPendingInvalidations(), caches, error);
+				this.manager.getPendingInvalidations(), caches, error, pendingPurges());
 	}
 
 	/**
@@ -155,10 +168,24 @@ public class TagCacheEndpoint {
 	 * @param pendingInvalidations how many invalidations wait for Redis to be replayed
 	 * @param caches the caches by name
 	 * @param error why the counts are missing, when Redis did not answer
+	 * @param pendingPurges the tags waiting to be purged from each HTTP cache (by purger name), when
+	 * invalidations purge HTTP caches
 	 */
 	@JsonInclude(JsonInclude.Include.NON_NULL)
 	public record CachesDescriptor(String keyPrefix, boolean redisAvailable, int pendingInvalidations,
-			Map<String, CacheDescriptor> caches, @Nullable String error) implements OperationResponseBody {
+			Map<String, CacheDescriptor> caches, @Nullable String error,
+			@Nullable Map<String, Integer> pendingPurges) implements OperationResponseBody {
+	}
+
+	/** The tags waiting to be purged from each HTTP cache, {@code null} without purges. */
+	private @Nullable Map<String, Integer> pendingPurges() {
+		TagPurges purges = this.purges;
+		if (purges == null) {
+			return null;
+		}
+		Map<String, Integer> pending = new LinkedHashMap<>();
+		purges.getQueues().forEach(queue -> pending.merge(queue.name(), queue.getPending(), Integer::sum));
+		return pending;
 	}
 
 	/**

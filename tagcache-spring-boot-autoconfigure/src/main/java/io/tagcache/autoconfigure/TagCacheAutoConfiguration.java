@@ -199,7 +199,7 @@ public final class TagCacheAutoConfiguration {
 	}
 
 	/** Applies a property, turning a refusal into a start-up failure that names the property. */
-	private static <T> T property(String name, Object value, Supplier<T> application) {
+	static <T> T property(String name, Object value, Supplier<T> application) {
 		try {
 			return application.get();
 		}

@@ -2,8 +2,10 @@ package io.tagcache.autoconfigure;
 
 import io.tagcache.actuate.TagCacheEndpoint;
 import io.tagcache.actuate.TagCacheHealthIndicator;
+import io.tagcache.http.TagPurges;
 import io.tagcache.redis.RedisTaggedCacheManager;
 
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.actuate.autoconfigure.endpoint.condition.ConditionalOnAvailableEndpoint;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
@@ -31,8 +33,8 @@ public final class TagCacheEndpointAutoConfiguration {
 
 		@Bean
 		@ConditionalOnMissingBean
-		TagCacheEndpoint tagCacheEndpoint(RedisTaggedCacheManager cacheManager) {
-			return new TagCacheEndpoint(cacheManager);
+		TagCacheEndpoint tagCacheEndpoint(RedisTaggedCacheManager cacheManager, ObjectProvider<TagPurges> purges) {
+			return new TagCacheEndpoint(cacheManager, purges.getIfAvailable());
 		}
 
 	}

@@ -13,6 +13,9 @@ import io.tagcache.interceptor.TagCacheInterceptor;
 import io.tagcache.metrics.TagCacheRedisMetrics;
 import io.tagcache.metrics.TagCacheUncachedMetrics;
 import io.tagcache.metrics.TaggedCacheManagerMetrics;
+import io.tagcache.http.TagPurges;
+import io.tagcache.http.UncacheableResponses;
+import io.tagcache.metrics.TagCacheHttpMetrics;
 import io.tagcache.metrics.TaggedCacheMeterBinderProvider;
 import io.tagcache.redis.RedisTaggedCacheManager;
 
@@ -56,6 +59,13 @@ public final class TagCacheMetricsAutoConfiguration {
 			ObjectProvider<Map<String, RedisTaggedCacheManager>> managers, ObjectProvider<TagCacheInterceptor> interceptor,
 			ObjectProvider<CacheMetricsRegistrar> registrar) {
 		return new TaggedCacheManagersMeterBinder(managers, interceptor, registrar);
+	}
+
+	/** The meters of the HTTP edge: purges and responses marked uncacheable, when either is configured. */
+	@Bean
+	static MeterBinder tagCacheHttpMetrics(ObjectProvider<TagPurges> purges,
+			ObjectProvider<UncacheableResponses> headers) {
+		return new TagCacheHttpMetrics(purges.getIfAvailable(), headers.getIfAvailable());
 	}
 
 	/**

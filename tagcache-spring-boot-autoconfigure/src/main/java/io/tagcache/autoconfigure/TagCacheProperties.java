@@ -1,5 +1,6 @@
 package io.tagcache.autoconfigure;
 
+import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -122,6 +123,11 @@ public class TagCacheProperties {
 	 * Invalidation events published in the application context.
 	 */
 	private final Events events = new Events();
+
+	/**
+	 * HTTP caches in front of the application: cache tag headers and purges.
+	 */
+	private final Http http = new Http();
 
 	/**
 	 * How tagcache behaves while Redis is unreachable.
@@ -258,6 +264,10 @@ public class TagCacheProperties {
 
 	public Events getEvents() {
 		return this.events;
+	}
+
+	public Http getHttp() {
+		return this.http;
 	}
 
 	/**
@@ -418,6 +428,59 @@ public class TagCacheProperties {
 
 		public void setMaximumSize(long maximumSize) {
 			this.maximumSize = maximumSize;
+		}
+
+	}
+
+	/**
+	 * HTTP caches in front of the application.
+	 */
+	public static class Http {
+
+		/**
+		 * Response headers that carry the tags of the entries a Spring MVC request read or stored
+		 * through @CacheableTagged: any of 'surrogate-key' (Fastly), 'cache-tag' (Cloudflare), 'xkey'
+		 * (Varnish), 'edge-cache-tag' (Akamai). Empty: no headers.
+		 */
+		private List<String> headers = new ArrayList<>();
+
+		/**
+		 * Varnish servers to purge.
+		 */
+		private final Varnish varnish = new Varnish();
+
+		public List<String> getHeaders() {
+			return this.headers;
+		}
+
+		public void setHeaders(List<String> headers) {
+			this.headers = headers;
+		}
+
+		public Varnish getVarnish() {
+			return this.varnish;
+		}
+
+	}
+
+	/**
+	 * Varnish servers with vmod-xkey in front of the application.
+	 */
+	public static class Varnish {
+
+		/**
+		 * URLs that each invalidation issued by this instance sends a PURGE to, with the header
+		 * 'xkey-purge' (soft invalidations 'xkey-softpurge') listing its tags, after Redis acknowledged
+		 * it (after commit in a transaction). Empty: no purge.
+		 */
+		private List<URI> purgeUrls = new ArrayList<>();
+
+		public List<URI> getPurgeUrls() {
+			return this.purgeUrls;
+		}
+
+		public void setPurgeUrls(List<URI> purgeUrls) {
+			this.purgeUrls = purgeUrls;
 		}
 
 	}

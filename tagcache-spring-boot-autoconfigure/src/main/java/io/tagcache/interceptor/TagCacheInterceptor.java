@@ -222,6 +222,7 @@ public final class TagCacheInterceptor implements MethodInterceptor, BeanFactory
 			// the method's own exception, as it threw it (or the load it shared threw it)
 			throw (ex.getCause() != null) ? ex.getCause() : ex;
 		}
+		ServedTags.record(loader.servedTags, loader.servedStale);
 		return operation.resultKind().wrap(value);
 	}
 
@@ -345,6 +346,18 @@ public final class TagCacheInterceptor implements MethodInterceptor, BeanFactory
 		@Override
 		public void unreadable(IllegalStateException ex) {
 			TagCacheInterceptor.this.unreadable(this.operation, this.caches.get(0), ex);
+		}
+
+		/** The tags of the value the call returns, {@code null} while unknown (see {@link ServedTags}). */
+		volatile @Nullable List<String> servedTags;
+
+		/** Whether the value the call returns is a stale entry's. */
+		volatile boolean servedStale;
+
+		@Override
+		public void served(List<String> tags, boolean stale) {
+			this.servedStale = stale;
+			this.servedTags = tags;
 		}
 
 	}

@@ -372,10 +372,16 @@ public final class RedisTaggedCache implements TaggedCache {
 	 * @param io how Redis is reached: on the caller's thread, or without blocking
 	 * @param invoke calls the loader, timing it
 	 * @param nearToken the near cache's token of the read from Redis ({@link NearCache#startRead()})
+	 * @param served the tags of the value the call returns, once known (for callers that join its load)
 	 */
 	private record LoadRequest<T>(Object key, String redisKey, @Nullable Type valueType, boolean sync,
 			LoadCallbacks callbacks, @Nullable Thread owner, Io io, Supplier<CompletableFuture<Loaded<T>>> invoke,
-			long nearToken) {
+			long nearToken, Served served) {
+
+		LoadRequest(Object key, String redisKey, @Nullable Type valueType, boolean sync, LoadCallbacks callbacks,
+				@Nullable Thread owner, Io io, Supplier<CompletableFuture<Loaded<T>>> invoke, long nearToken) {
+			this(key, redisKey, valueType, sync, callbacks, owner, io, invoke, nearToken, new Served());
+		}
 
 		boolean untyped() {
 			return this.valueType == null;
@@ -383,7 +389,7 @@ public final class RedisTaggedCache implements TaggedCache {
 
 		LoadRequest<T> withNearToken(long token) {
 			return new LoadRequest<>(this.key, this.redisKey, this.valueType, this.sync, this.callbacks, this.owner,
-					this.io, this.invoke, token);
+					this.io, this.invoke, token, this.served);
 		}
 
 	}
@@ -411,6 +417,7 @@ public final class RedisTaggedCache implements TaggedCache {
 					this.configuration.getEarlyRefreshBeta() * MAX_XFETCH_FACTOR);
 			if (kept != null) {
 				this.counters.hits.increment();
+				served(call, kept.tags, false);
 				return CompletableFuture.completedFuture((T) kept.value());
 			}
 			request = call.withNearToken(near.startRead());
@@ -429,7 +436,7 @@ public final class RedisTaggedCache implements TaggedCache {
 				}
 				this.counters.hits.increment();
 				keep(request.nearToken(), request.redisKey(), found.value(), request.valueType(), found.entry());
-				return CompletableFuture.completedFuture(value(found));
+				return CompletableFuture.completedFuture(serve(request, found));
 			}
 			if (found != null && found.entry().isSoftInvalidated() && now < found.entry().softInvalidatedAt()
 					+ this.configuration.getStaleWhileRevalidate().toMillis()) {
@@ -445,9 +452,18 @@ public final class RedisTaggedCache implements TaggedCache {
 		});
 	}
 
+	/** The value of an entry the call returns, its tags reported to the caller. */
 	@SuppressWarnings("unchecked")
-	private static <T> @Nullable T value(Found found) {
+	private <T> @Nullable T serve(LoadRequest<?> request, Found found) {
+		served(request, found.entry().tags(), !isFresh(found.entry(), this.writer.currentTimeMillis()));
 		return (T) found.value();
+	}
+
+	/** Report the tags of the value the call returns (see {@link LoadCallbacks#served}). */
+	private static void served(LoadRequest<?> request, List<String> tags, boolean stale) {
+		request.served().tags = tags;
+		request.served().stale = stale;
+		request.callbacks().served(tags, stale);
 	}
 
 	/** Whether an entry is served as is: neither expired nor soft-invalidated. */
@@ -499,7 +515,7 @@ public final class RedisTaggedCache implements TaggedCache {
 		if (fence == UNKNOWN_FENCE) {
 			// nothing could be stored: serve the entry
 			this.counters.hits.increment();
-			return CompletableFuture.completedFuture(value(found));
+			return CompletableFuture.completedFuture(serve(request, found));
 		}
 		String token = holder(fence);
 		// a stale entry may have been reloaded since it was read: then the lease script returns it
@@ -507,7 +523,7 @@ public final class RedisTaggedCache implements TaggedCache {
 			Found reloaded = (lease != null && lease.entry() != null) ? readEntry(lease.entry(), request) : null;
 			if (reloaded != null) {
 				this.counters.hits.increment();
-				return CompletableFuture.completedFuture(value(reloaded));
+				return CompletableFuture.completedFuture(serve(request, reloaded));
 			}
 			if (lease == null || !lease.acquired()) {
 				// served from the cache: a hit
@@ -515,7 +531,7 @@ public final class RedisTaggedCache implements TaggedCache {
 				if (stale) {
 					this.counters.staleServedRevalidate.increment();
 				}
-				return CompletableFuture.completedFuture(value(found));
+				return CompletableFuture.completedFuture(serve(request, found));
 			}
 			// the caller waits for the loader: a miss, as for Spring's cache meters a newly loaded value is
 			this.counters.misses.increment();
@@ -527,7 +543,7 @@ public final class RedisTaggedCache implements TaggedCache {
 				}
 				logger.debug("Early refresh of key '" + request.redisKey() + "' in cache '" + this.name
 						+ "' failed; the entry is served until it expires", ex);
-				return CompletableFuture.completedFuture(value(found));
+				return CompletableFuture.completedFuture(serve(request, found));
 			});
 		});
 	}
@@ -555,7 +571,7 @@ public final class RedisTaggedCache implements TaggedCache {
 	@SuppressWarnings("unchecked")
 	private <T> CompletableFuture<@Nullable T> loadOnce(LoadRequest<T> request, CacheKeyspace keyspace, long fence,
 			@Nullable Found stale) {
-		Load load = new Load(request.owner(), fence);
+		Load load = new Load(request.owner(), fence, request.served());
 		Load running = joinOrLead(request.redisKey(), load);
 		if (running != null) {
 			if (running.owner != null && running.owner == request.owner()) {
@@ -564,7 +580,13 @@ public final class RedisTaggedCache implements TaggedCache {
 						+ "is loading"));
 			}
 			this.counters.syncWaits.increment();
-			return running.result.thenApply(value -> (T) value);
+			return running.result.thenApply(value -> {
+				List<String> tags = running.served.tags;
+				if (tags != null) {
+					served(request, tags, running.served.stale);
+				}
+				return (T) value;
+			});
 		}
 		CompletableFuture<@Nullable T> value;
 		try {
@@ -627,7 +649,7 @@ public final class RedisTaggedCache implements TaggedCache {
 					if (!first) {
 						this.counters.syncWaits.increment();
 					}
-					return CompletableFuture.completedFuture(value(found));
+					return CompletableFuture.completedFuture(serve(request, found));
 				}
 				// unreadable as the requested type: load and store it anew, without the lease
 				return loadAndStore(request, fence, stale);
@@ -667,7 +689,7 @@ public final class RedisTaggedCache implements TaggedCache {
 				logger.debug("Reload of key '" + request.redisKey() + "' in cache '" + this.name
 						+ "' failed; serving the stale entry (stale-if-error)", ex);
 			}
-			return CompletableFuture.completedFuture(value(stale));
+			return CompletableFuture.completedFuture(serve(request, stale));
 		});
 	}
 
@@ -679,6 +701,7 @@ public final class RedisTaggedCache implements TaggedCache {
 		List<String> tags;
 		try {
 			tags = validTags(loaded.tags());
+			served(request, tags, false);
 			serialized = serialize(loaded.value(), request.untyped());
 		}
 		catch (ValueRefusedException ex) {
@@ -1324,15 +1347,28 @@ public final class RedisTaggedCache implements TaggedCache {
 
 		final CompletableFuture<Object> result = new CompletableFuture<>();
 
-		Load(@Nullable Thread owner, long fence) {
+		/** The tags of the value its leader returns, for the callers that join it. */
+		final Served served;
+
+		Load(@Nullable Thread owner, long fence, Served served) {
 			this.owner = owner;
 			this.fence = fence;
+			this.served = served;
 		}
 
 		/** Whether a caller that read {@code callerFence} may take this load's value. */
 		boolean isFreshFor(long callerFence) {
 			return this.fence != UNKNOWN_FENCE && callerFence != UNKNOWN_FENCE && this.fence >= callerFence;
 		}
+
+	}
+
+	/** The tags of the value a call returns, once known, and whether the value is stale. */
+	private static final class Served {
+
+		volatile @Nullable List<String> tags;
+
+		volatile boolean stale;
 
 	}
 

@@ -60,4 +60,15 @@ class ArchitectureTests {
 			.check(this.classes);
 	}
 
+	@Test
+	void thePurgeSideIsPlainJdkHttp() {
+		noClasses().that()
+			.resideInAPackage("io.tagcache.http")
+			.should()
+			.dependOnClassesThat()
+			.resideInAnyPackage("org.springframework.web..", "org.springframework.boot..", "io.micrometer..",
+					"io.lettuce..", "org.springframework.data.redis..", "io.tagcache.redis..", "io.tagcache.autoconfigure..")
+			.check(this.classes);
+	}
+
 }
