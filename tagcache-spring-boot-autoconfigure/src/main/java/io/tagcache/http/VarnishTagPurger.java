@@ -16,7 +16,7 @@ import org.springframework.util.Assert;
  * {@code PURGE} request whose {@code xkey-purge} header lists the tags separated by spaces, or
  * {@code xkey-softpurge} for a soft purge. Any answer other than 2xx is a failure. The VCL must hand
  * the header to {@code xkey.purge()} or {@code xkey.softpurge()} and answer with a synthetic 200; a
- * reference VCL is in the test resources ({@code io/tagcache/http/xkey.vcl}):
+ * complete VCL is the sample's ({@code sample-app/varnish/sample.vcl}):
  * <pre class="code">
  * if (req.method == "PURGE") {
  *     if (client.ip !~ purgers) { return (synth(403, "Forbidden")); }
