@@ -9,8 +9,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongConsumer;
 
@@ -208,23 +206,7 @@ public final class NearCacheReport {
 
 	private void threaded(Map<String, LongConsumer> variants, long[] ids, String baseline, String second, String title)
 			throws Exception {
-		Map<String, long[]> counts = new LinkedHashMap<>();
-		variants.keySet().forEach(name -> counts.put(name, new long[2]));
-		List<String> names = new ArrayList<>(variants.keySet());
-		ExecutorService pool = Executors.newFixedThreadPool(THREADS);
-		try {
-			for (int round = 0; round < THREADED_ROUNDS; round++) {
-				for (int v = 0; v < names.size(); v++) {
-					String name = names.get((v + round) % names.size());
-					long[] done = Turns.turn(pool, THREADS, TURN_MILLIS, variants.get(name), ids);
-					counts.get(name)[0] += done[0];
-					counts.get(name)[1] += done[1];
-				}
-			}
-		}
-		finally {
-			pool.shutdown();
-		}
+		Map<String, long[]> counts = Turns.interleave(variants, ids, THREADED_ROUNDS, THREADS, TURN_MILLIS);
 		double base = Turns.rate(counts.get(baseline));
 		double tagcache = counts.containsKey("tagcacheAnnotation") ? Turns.rate(counts.get("tagcacheAnnotation")) : Double.NaN;
 		print("### %s (%d turns of %d ms per variant)%n", title, THREADED_ROUNDS, TURN_MILLIS);

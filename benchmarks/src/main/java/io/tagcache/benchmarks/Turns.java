@@ -2,9 +2,12 @@ package io.tagcache.benchmarks;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.LongConsumer;
@@ -49,6 +52,33 @@ final class Turns {
 			calls += result.get();
 		}
 		return new long[] { calls, System.nanoTime() - started };
+	}
+
+	/**
+	 * Interleaved turns: in each round every variant has one turn, starting from a different variant each
+	 * round, so that the machine's drift falls on every variant alike.
+	 * @return {calls, nanos} of each variant, summed over its turns
+	 */
+	static Map<String, long[]> interleave(Map<String, LongConsumer> variants, long[] ids, int rounds, int threads,
+			long millis) throws Exception {
+		Map<String, long[]> counts = new LinkedHashMap<>();
+		variants.keySet().forEach(name -> counts.put(name, new long[2]));
+		List<String> names = new ArrayList<>(variants.keySet());
+		ExecutorService pool = Executors.newFixedThreadPool(threads);
+		try {
+			for (int round = 0; round < rounds; round++) {
+				for (int v = 0; v < names.size(); v++) {
+					String name = names.get((v + round) % names.size());
+					long[] done = turn(pool, threads, millis, variants.get(name), ids);
+					counts.get(name)[0] += done[0];
+					counts.get(name)[1] += done[1];
+				}
+			}
+		}
+		finally {
+			pool.shutdown();
+		}
+		return counts;
 	}
 
 	/** Calls per second of a turn's {calls, nanos}. */
