@@ -52,7 +52,13 @@ public class CacheTagHeaderFilter extends OncePerRequestFilter implements Uncach
 
 	private final Map<String, LongAdder> uncacheable = new ConcurrentHashMap<>();
 
+	/** The reasons and paths logged already; bounded, as paths without a handler pattern have no bound. */
 	private final Set<String> reported = ConcurrentHashMap.newKeySet();
+
+	private static final int MAX_REPORTED = 256;
+
+	/** Spring MVC's {@code HandlerMapping.BEST_MATCHING_PATTERN_ATTRIBUTE} (spring-webmvc is not needed here). */
+	private static final String BEST_MATCHING_PATTERN = "org.springframework.web.servlet.HandlerMapping.bestMatchingPattern";
 
 	/**
 	 * @param headers the headers to write, at least one
@@ -77,11 +83,11 @@ public class CacheTagHeaderFilter extends OncePerRequestFilter implements Uncach
 	protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
 			throws ServletException, IOException {
 		try (ServedTags served = ServedTags.open()) {
-			TaggingResponse tagging = new TaggingResponse(response, served, request.getRequestURI());
+			TaggingResponse tagging = new TaggingResponse(response, served, request);
 			chain.doFilter(request, tagging);
 			tagging.writeHeaders();
 			if (served.isServedAfterSeal()) {
-				count(AFTER_COMMIT, request.getRequestURI(), "a @CacheableTagged method returned after the response "
+				count(AFTER_COMMIT, path(request), "a @CacheableTagged method returned after the response "
 						+ "was committed, so its tags are not in the response's headers: an HTTP cache keeps the response "
 						+ "when they are purged. Call cached methods before writing the body, or do not let HTTP "
 						+ "caches store such responses");
@@ -117,9 +123,18 @@ public class CacheTagHeaderFilter extends OncePerRequestFilter implements Uncach
 		return values;
 	}
 
+	/**
+	 * What a log line names: the handler's pattern ({@code /users/{id}}) once Spring MVC matched one, so
+	 * that a path is logged once whatever its variables, else the request's path.
+	 */
+	private static String path(HttpServletRequest request) {
+		Object pattern = request.getAttribute(BEST_MATCHING_PATTERN);
+		return (pattern != null) ? pattern.toString() : request.getRequestURI();
+	}
+
 	private void count(String reason, String path, String why) {
 		this.uncacheable.computeIfAbsent(reason, key -> new LongAdder()).increment();
-		if (this.reported.add(reason + " " + path)) {
+		if (this.reported.size() < MAX_REPORTED && this.reported.add(reason + " " + path)) {
 			logger.warn("Response of " + path + " marked uncacheable for HTTP caches (logged once per path): " + why);
 		}
 	}
@@ -145,14 +160,14 @@ public class CacheTagHeaderFilter extends OncePerRequestFilter implements Uncach
 
 		private final ServedTags served;
 
-		private final String path;
+		private final HttpServletRequest request;
 
 		private boolean written;
 
-		TaggingResponse(HttpServletResponse response, ServedTags served, String path) {
+		TaggingResponse(HttpServletResponse response, ServedTags served, HttpServletRequest request) {
 			super(response);
 			this.served = served;
-			this.path = path;
+			this.request = request;
 		}
 
 		void writeHeaders() {
@@ -165,7 +180,7 @@ public class CacheTagHeaderFilter extends OncePerRequestFilter implements Uncach
 			if (!this.served.isServed() || response.isCommitted()) {
 				return;
 			}
-			Map<String, String> values = headerValues(this.served, this.path);
+			Map<String, String> values = headerValues(this.served, path(this.request));
 			if (values == null) {
 				markUncacheable(response);
 				return;
