@@ -4,6 +4,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -34,6 +35,7 @@ import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.RestController;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * {@code tagcache.http.headers} in a real Spring Boot web application, over HTTP: a response whose
@@ -42,7 +44,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * tags do not fit a vendor's limits, or are unknown, carries none and is marked uncacheable.
  */
 @SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT,
-		properties = "tagcache.http.headers=surrogate-key,cache-tag,xkey,edge-cache-tag")
+		properties = { "tagcache.http.headers=surrogate-key,cache-tag,xkey,edge-cache-tag",
+				"tagcache.caches.flaky.stale-if-error=1m" })
 class CacheTagHeadersHttpIntegrationTests {
 
 	private static final String PREFIX = "hdr" + UUID.randomUUID().toString().substring(0, 8);
@@ -133,6 +136,22 @@ class CacheTagHeadersHttpIntegrationTests {
 	}
 
 	@Test
+	void aResponseBuiltFromAStaleEntryIsUncacheable() throws Exception {
+		this.users.failing(false);
+		assertThat(get("/flaky/1").headers().firstValue("xkey")).hasValue("flaky-1");
+		this.users.failing(true);
+		long before = this.filter.getUncacheable(CacheTagHeaderFilter.STALE);
+		// once the entry expired (ttl 100 ms), its reload fails and it is served stale (stale-if-error)
+		await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+			HttpResponse<String> response = get("/flaky/1");
+			assertThat(response.body()).isEqualTo("flaky 1");
+			assertThat(response.headers().firstValue("Cache-Control")).hasValue("no-store");
+			assertThat(response.headers().firstValue("xkey")).isEmpty();
+		});
+		assertThat(this.filter.getUncacheable(CacheTagHeaderFilter.STALE)).isGreaterThan(before);
+	}
+
+	@Test
 	void tagsAreEncodedInTheHeaders() throws Exception {
 		HttpResponse<String> response = get("/users/1/with-location/7?suffix=%20b");
 		assertThat(response.headers().firstValue("xkey")).hasValue("user-1%20b loc-7");
@@ -175,6 +194,20 @@ class CacheTagHeadersHttpIntegrationTests {
 			return IntStream.range(0, size).mapToObj(i -> "item-" + i).toList();
 		}
 
+		private volatile boolean failing;
+
+		void failing(boolean failing) {
+			this.failing = failing;
+		}
+
+		@CacheableTagged(cacheNames = "flaky", tags = "'flaky-' + #id", ttl = "100ms")
+		public String flaky(long id) {
+			if (this.failing) {
+				throw new IllegalStateException("the backend is down");
+			}
+			return "flaky " + id;
+		}
+
 		/** A tag expression that fails: the value is returned uncached, its tags unknown. */
 		@CacheableTagged(cacheNames = "untagged", tags = "#result.missing")
 		public String untagged(long id) {
@@ -206,6 +239,11 @@ class CacheTagHeadersHttpIntegrationTests {
 		@GetMapping("/untagged/{id}")
 		String untagged(@PathVariable long id) {
 			return this.users.untagged(id);
+		}
+
+		@GetMapping("/flaky/{id}")
+		String flaky(@PathVariable long id) {
+			return this.users.flaky(id);
 		}
 
 		@GetMapping("/plain")
