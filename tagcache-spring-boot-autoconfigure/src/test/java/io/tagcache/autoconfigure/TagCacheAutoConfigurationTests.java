@@ -31,6 +31,7 @@ import org.springframework.boot.data.redis.autoconfigure.DataRedisAutoConfigurat
 import org.springframework.boot.jackson.autoconfigure.JacksonAutoConfiguration;
 import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.boot.test.context.runner.WebApplicationContextRunner;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.cache.CacheManager;
@@ -265,6 +266,34 @@ class TagCacheAutoConfigurationTests {
 				.hasMessageContaining("tagcache.caches.users.time-to-live")
 				.hasMessageContaining("negative");
 		});
+	}
+
+	@Test
+	void anUnknownCacheTagHeaderFailsStartupNamingThePropertyAndTheAcceptedValues() {
+		new WebApplicationContextRunner()
+			.withConfiguration(AutoConfigurations.of(DataRedisAutoConfiguration.class, TagCacheAutoConfiguration.class,
+					TagCacheHttpAutoConfiguration.class))
+			.withPropertyValues(redisProperties(RedisTopology.STANDALONE))
+			.withPropertyValues("tagcache.http.headers=xkey,x-cache-tags")
+			.run(context -> {
+				assertThat(context).hasFailed();
+				assertThat(context.getStartupFailure()).rootCause()
+					.isInstanceOf(InvalidConfigurationPropertyValueException.class)
+					.hasMessageContaining("tagcache.http.headers")
+					.hasMessageContaining("'x-cache-tags'")
+					.hasMessageContaining("surrogate-key (Fastly)");
+			});
+	}
+
+	@Test
+	void theHttpEdgeIsOffUntilConfigured() {
+		new WebApplicationContextRunner()
+			.withConfiguration(AutoConfigurations.of(DataRedisAutoConfiguration.class, TagCacheAutoConfiguration.class,
+					TagCacheHttpAutoConfiguration.class, TagCachePurgeAutoConfiguration.class))
+			.withPropertyValues(redisProperties(RedisTopology.STANDALONE))
+			.run(context -> assertThat(context).doesNotHaveBean(io.tagcache.http.servlet.CacheTagHeaderFilter.class)
+				.doesNotHaveBean(io.tagcache.http.TagPurger.class)
+				.doesNotHaveBean(io.tagcache.http.TagPurges.class));
 	}
 
 	@Test
