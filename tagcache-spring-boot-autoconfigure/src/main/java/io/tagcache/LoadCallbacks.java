@@ -28,7 +28,15 @@ public interface LoadCallbacks {
 	}
 
 	/**
-	 * The tags of the entry whose value the call returns: the entry found (in Redis or a near cache),
+	 * Whether the caller wants {@link #served}: the cache reads an entry's tags only then.
+	 * @return {@code false} by default
+	 */
+	default boolean wantsServedTags() {
+		return false;
+	}
+
+	/**
+	 * When {@link #wantsServedTags()}, the tags of the entry whose value the call returns: the entry found (in Redis or a near cache),
 	 * the value loaded (once its tags passed validation), or the value another caller loaded. Not
 	 * called when the value's tags are unknown (a value the loader returned uncached). A non-blocking
 	 * call may report on another thread than the caller's, and a call may report more than once (the

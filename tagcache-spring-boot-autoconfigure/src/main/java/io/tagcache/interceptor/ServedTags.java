@@ -48,6 +48,11 @@ public final class ServedTags implements AutoCloseable {
 		return scope;
 	}
 
+	/** Whether a scope is open on this thread. */
+	static boolean isOpen() {
+		return current.get() != null;
+	}
+
 	/**
 	 * Record what a cached call returned, if a scope is open on this thread.
 	 * @param tags the value's tags, {@code null} when they are unknown

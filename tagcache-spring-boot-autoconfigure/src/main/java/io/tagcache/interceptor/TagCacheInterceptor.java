@@ -373,10 +373,18 @@ public final class TagCacheInterceptor implements MethodInterceptor, BeanFactory
 
 		private final Object key;
 
+		/** Whether a request collects the tags of what cached calls return (see {@link ServedTags}). */
+		private final boolean collectingTags = ServedTags.isOpen();
+
 		MethodLoader(Call call, TagCacheOperation.Cacheable operation, List<TaggedCache> caches, Object key) {
 			super(operation, caches);
 			this.call = call;
 			this.key = key;
+		}
+
+		@Override
+		public boolean wantsServedTags() {
+			return this.collectingTags;
 		}
 
 		@Override

@@ -436,7 +436,7 @@ public final class RedisTaggedCache implements TaggedCache {
 				}
 				this.counters.hits.increment();
 				keep(request.nearToken(), request.redisKey(), found.value(), request.valueType(), found.entry());
-				return CompletableFuture.completedFuture(serve(request, found));
+				return CompletableFuture.completedFuture(serve(request, found, false));
 			}
 			if (found != null && found.entry().isSoftInvalidated() && now < found.entry().softInvalidatedAt()
 					+ this.configuration.getStaleWhileRevalidate().toMillis()) {
@@ -452,18 +452,30 @@ public final class RedisTaggedCache implements TaggedCache {
 		});
 	}
 
-	/** The value of an entry the call returns, its tags reported to the caller. */
+	/**
+	 * The value of an entry the call returns, its tags reported to the caller (read from the entry only
+	 * when someone wants them: not on every hit).
+	 * @param stale whether the entry is served stale (soft-invalidated or expired)
+	 */
 	@SuppressWarnings("unchecked")
-	private <T> @Nullable T serve(LoadRequest<?> request, Found found) {
-		served(request, found.entry().tags(), !isFresh(found.entry(), this.writer.currentTimeMillis()));
+	private <T> @Nullable T serve(LoadRequest<?> request, Found found, boolean stale) {
+		request.served().set(found.entry(), null, stale);
+		report(request, request.served());
 		return (T) found.value();
 	}
 
-	/** Report the tags of the value the call returns (see {@link LoadCallbacks#served}). */
+	/** Report the tags of a value the call returns, known already (see {@link LoadCallbacks#served}). */
 	private static void served(LoadRequest<?> request, List<String> tags, boolean stale) {
-		request.served().tags = tags;
-		request.served().stale = stale;
-		request.callbacks().served(tags, stale);
+		request.served().set(null, tags, stale);
+		report(request, request.served());
+	}
+
+	/** Tell the caller the tags of what it gets, if it wants them (see {@link LoadCallbacks#wantsServedTags()}). */
+	private static void report(LoadRequest<?> request, Served served) {
+		List<String> tags;
+		if (request.callbacks().wantsServedTags() && (tags = served.tags()) != null) {
+			request.callbacks().served(tags, served.stale);
+		}
 	}
 
 	/** Whether an entry is served as is: neither expired nor soft-invalidated. */
@@ -515,7 +527,7 @@ public final class RedisTaggedCache implements TaggedCache {
 		if (fence == UNKNOWN_FENCE) {
 			// nothing could be stored: serve the entry
 			this.counters.hits.increment();
-			return CompletableFuture.completedFuture(serve(request, found));
+			return CompletableFuture.completedFuture(serve(request, found, stale));
 		}
 		String token = holder(fence);
 		// a stale entry may have been reloaded since it was read: then the lease script returns it
@@ -523,7 +535,7 @@ public final class RedisTaggedCache implements TaggedCache {
 			Found reloaded = (lease != null && lease.entry() != null) ? readEntry(lease.entry(), request) : null;
 			if (reloaded != null) {
 				this.counters.hits.increment();
-				return CompletableFuture.completedFuture(serve(request, reloaded));
+				return CompletableFuture.completedFuture(serve(request, reloaded, false));
 			}
 			if (lease == null || !lease.acquired()) {
 				// served from the cache: a hit
@@ -531,7 +543,7 @@ public final class RedisTaggedCache implements TaggedCache {
 				if (stale) {
 					this.counters.staleServedRevalidate.increment();
 				}
-				return CompletableFuture.completedFuture(serve(request, found));
+				return CompletableFuture.completedFuture(serve(request, found, stale));
 			}
 			// the caller waits for the loader: a miss, as for Spring's cache meters a newly loaded value is
 			this.counters.misses.increment();
@@ -543,7 +555,7 @@ public final class RedisTaggedCache implements TaggedCache {
 				}
 				logger.debug("Early refresh of key '" + request.redisKey() + "' in cache '" + this.name
 						+ "' failed; the entry is served until it expires", ex);
-				return CompletableFuture.completedFuture(serve(request, found));
+				return CompletableFuture.completedFuture(serve(request, found, false));
 			});
 		});
 	}
@@ -581,10 +593,7 @@ public final class RedisTaggedCache implements TaggedCache {
 			}
 			this.counters.syncWaits.increment();
 			return running.result.thenApply(value -> {
-				List<String> tags = running.served.tags;
-				if (tags != null) {
-					served(request, tags, running.served.stale);
-				}
+				report(request, running.served);
 				return (T) value;
 			});
 		}
@@ -649,7 +658,7 @@ public final class RedisTaggedCache implements TaggedCache {
 					if (!first) {
 						this.counters.syncWaits.increment();
 					}
-					return CompletableFuture.completedFuture(serve(request, found));
+					return CompletableFuture.completedFuture(serve(request, found, false));
 				}
 				// unreadable as the requested type: load and store it anew, without the lease
 				return loadAndStore(request, fence, stale);
@@ -689,7 +698,7 @@ public final class RedisTaggedCache implements TaggedCache {
 				logger.debug("Reload of key '" + request.redisKey() + "' in cache '" + this.name
 						+ "' failed; serving the stale entry (stale-if-error)", ex);
 			}
-			return CompletableFuture.completedFuture(serve(request, stale));
+			return CompletableFuture.completedFuture(serve(request, stale, true));
 		});
 	}
 
@@ -1363,12 +1372,34 @@ public final class RedisTaggedCache implements TaggedCache {
 
 	}
 
-	/** The tags of the value a call returns, once known, and whether the value is stale. */
+	/**
+	 * The value a call returns, once known, for its caller and the callers that join its load: the entry
+	 * it came from or the tags of the value loaded, and whether it is stale.
+	 */
 	private static final class Served {
 
-		volatile @Nullable List<String> tags;
+		private volatile @Nullable StoredEntry entry;
+
+		private volatile @Nullable List<String> tags;
 
 		volatile boolean stale;
+
+		void set(@Nullable StoredEntry entry, @Nullable List<String> tags, boolean stale) {
+			this.stale = stale;
+			this.tags = tags;
+			this.entry = entry;
+		}
+
+		/** The tags, read from the entry the first time they are asked for; {@code null} while unknown. */
+		@Nullable List<String> tags() {
+			List<String> tags = this.tags;
+			StoredEntry entry = this.entry;
+			if (tags == null && entry != null) {
+				tags = entry.tags();
+				this.tags = tags;
+			}
+			return tags;
+		}
 
 	}
 
