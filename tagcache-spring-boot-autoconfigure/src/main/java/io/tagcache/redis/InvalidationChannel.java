@@ -61,6 +61,15 @@ final class InvalidationChannel implements AutoCloseable {
 	/** The suffix of a cache slot's channel after its base (see {@code lib.lua}). */
 	static final String CHANNEL_SUFFIX = "inv";
 
+	/** How often each subscribed connection is pinged. */
+	static final Duration HEARTBEAT = Duration.ofMillis(20);
+
+	/**
+	 * How old the last confirmation may be for near caches to serve: a hit is never older than this
+	 * after an invalidation was acknowledged, pauses of the JVM and silent connections included.
+	 */
+	static final Duration LIVENESS = Duration.ofMillis(250);
+
 	private static final long FIRST_RETRY_MILLIS = 100;
 
 	private static final long LAST_RETRY_MILLIS = 2000;
@@ -85,6 +94,18 @@ final class InvalidationChannel implements AutoCloseable {
 	private final Listener listener = new Listener();
 
 	private final StateListener stateListener = new StateListener();
+
+	/**
+	 * When each connection last confirmed (its {@code PONG} arrived) that every message Redis published
+	 * before the {@code PING} was sent had been applied: replies come in order, after the messages.
+	 */
+	private final Map<Object, Long> confirmed = new ConcurrentHashMap<>();
+
+	/** The connections the last complete round subscribed on: those a near cache depends on. */
+	private volatile Set<Object> active = Set.of();
+
+	/** The oldest confirmation of the subscribed connections ({@link System#nanoTime()}). */
+	private volatile long confirmedUpTo = System.nanoTime() - LIVENESS.toNanos();
 
 	/** Raised by every loss: a round of subscriptions started before it enables nothing. */
 	private long generation;
@@ -123,6 +144,52 @@ final class InvalidationChannel implements AutoCloseable {
 		});
 		if (eventsChannel != null) {
 			scheduleRound(0);
+		}
+		this.executor.scheduleWithFixedDelay(this::heartbeat, HEARTBEAT.toMillis(), HEARTBEAT.toMillis(),
+				TimeUnit.MILLISECONDS);
+	}
+
+	/**
+	 * Whether every subscribed connection confirmed within {@link #LIVENESS} that the messages published
+	 * before were applied; near caches serve hits only then.
+	 */
+	boolean isLive() {
+		return System.nanoTime() - this.confirmedUpTo < LIVENESS.toNanos();
+	}
+
+	/**
+	 * Ping every subscribed connection; its {@code PONG} confirms the messages published before the ping
+	 * was sent were applied (the listener runs them first, on the same connection's thread). A connection
+	 * that stops answering, or a JVM that paused, lets the confirmation age: near caches stop serving.
+	 */
+	private void heartbeat() {
+		for (Object pipe : this.active) {
+			long sent = System.nanoTime();
+			@SuppressWarnings("unchecked")
+			StatefulRedisPubSubConnection<byte[], byte[]> connection = (StatefulRedisPubSubConnection<byte[], byte[]>) pipe;
+			try {
+				connection.async().ping().thenRun(() -> confirm(pipe, sent));
+			}
+			catch (RuntimeException ex) {
+				// not connected: the confirmation ages
+			}
+		}
+	}
+
+	private void confirm(Object pipe, long sent) {
+		this.confirmed.merge(pipe, sent, (earlier, later) -> (later - earlier > 0) ? later : earlier);
+		Long oldest = null;
+		for (Object each : this.active) {
+			Long at = this.confirmed.get(each);
+			if (at == null) {
+				return;
+			}
+			if (oldest == null || at - oldest < 0) {
+				oldest = at;
+			}
+		}
+		if (oldest != null) {
+			this.confirmedUpTo = oldest;
 		}
 	}
 
@@ -181,9 +248,10 @@ final class InvalidationChannel implements AutoCloseable {
 				channels.add(this.eventsChannel);
 			}
 		}
+		Map<StatefulRedisPubSubConnection<byte[], byte[]>, List<String>> plan;
 		try {
-			for (Map.Entry<StatefulRedisPubSubConnection<byte[], byte[]>, List<String>> subscription : plan(channels)
-				.entrySet()) {
+			plan = plan(channels);
+			for (Map.Entry<StatefulRedisPubSubConnection<byte[], byte[]>, List<String>> subscription : plan.entrySet()) {
 				subscribe(subscription.getKey(), subscription.getValue());
 			}
 		}
@@ -197,6 +265,7 @@ final class InvalidationChannel implements AutoCloseable {
 				return;
 			}
 			this.retryMillis = FIRST_RETRY_MILLIS;
+			this.active = Set.copyOf(plan.keySet());
 			if (this.lossReported) {
 				logger.info("Near caches serve again: their invalidation channels are subscribed");
 				this.lossReported = false;

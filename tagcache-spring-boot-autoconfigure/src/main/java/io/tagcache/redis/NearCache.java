@@ -12,6 +12,7 @@ import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.BooleanSupplier;
 import java.util.function.LongSupplier;
 
 import com.github.benmanes.caffeine.cache.Cache;
@@ -37,6 +38,10 @@ import org.jspecify.annotations.Nullable;
  * <li>While the channel is down ({@link #disable()}), nothing is served or kept: messages published
  * meanwhile are lost, so the cache is cleared and stays empty until the channel is subscribed
  * again ({@link #enable()}).</li>
+ * <li>A hit is served only while the channel is live: it confirmed lately that every message published
+ * before a recent instant was applied (see {@link InvalidationChannel}). After a pause of the JVM (a
+ * long garbage collection) messages may wait unapplied on the socket; until the channel confirms
+ * again, calls read Redis.</li>
  * </ul>
  * An entry is never served past its expiry, by the same clock the cache reads Redis entries with.
  * A hit returns the instance stored: values must not be changed by their callers.
@@ -63,12 +68,18 @@ final class NearCache {
 
 	private volatile boolean serving;
 
+	/** Whether the channel confirmed lately that every message published before was applied. */
+	private final BooleanSupplier live;
+
 	/**
 	 * @param maximumSize most entries kept
 	 * @param clock the clock of the cache, in milliseconds, that expiry times are compared with
+	 * @param live whether the channel is known to be delivering: a hit is served only then (after a
+	 * pause of the JVM, or a connection that stopped answering, messages may wait unapplied)
 	 */
-	NearCache(long maximumSize, LongSupplier clock) {
+	NearCache(long maximumSize, LongSupplier clock, BooleanSupplier live) {
 		this.clock = clock;
+		this.live = live;
 		this.entries = Caffeine.newBuilder()
 			.maximumSize(maximumSize)
 			.expireAfter(new EntryExpiry(clock))
@@ -92,7 +103,7 @@ final class NearCache {
 	 */
 	@Nullable Entry get(String key, @Nullable Type type, double marginFactor) {
 		Entry entry = this.entries.getIfPresent(key);
-		if (entry == null || !this.serving || !Objects.equals(entry.type, type)
+		if (entry == null || !this.serving || !this.live.getAsBoolean() || !Objects.equals(entry.type, type)
 				|| (entry.expiresAt != 0 && this.clock.getAsLong() + entry.loadMillis * marginFactor >= entry.expiresAt)) {
 			this.misses.increment();
 			return null;

@@ -511,7 +511,8 @@ public final class RedisTaggedCacheManager
 		InvalidationChannel subscription = this.channel;
 		Assert.state(subscription != null, "No invalidation channel: the builder decides from the configurations it "
 				+ "was given whether near caches are used");
-		NearCache nearCache = new NearCache(this.nearCacheMaximumSize, this.writer::currentTimeMillis);
+		NearCache nearCache = new NearCache(this.nearCacheMaximumSize, this.writer::currentTimeMillis,
+				subscription::isLive);
 		subscription.register(keyspaces, nearCache);
 		return nearCache;
 	}

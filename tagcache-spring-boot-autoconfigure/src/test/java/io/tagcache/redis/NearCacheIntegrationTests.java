@@ -25,7 +25,7 @@ import static org.awaitility.Awaitility.await;
  * Near caches of two instances on one Redis (standalone and a 3-master cluster): a hit stays in the
  * JVM; the instance's own changes are visible at once; another instance's reach it through the
  * scripts' messages within a bound; when the subscription is lost ({@code CLIENT KILL}) the near
- * cache is cleared before it serves again.
+ * cache is cleared before it serves again; while Redis does not answer its heartbeat it serves nothing.
  */
 @ParameterizedClass
 @EnumSource(RedisTopology.class)
@@ -203,6 +203,22 @@ class NearCacheIntegrationTests {
 		this.rows.put("1", "after the loss");
 		this.other.invalidate(List.of("user-1"));
 		await().atMost(PROPAGATION).until(() -> read(this.one, "1").equals("after the loss"));
+	}
+
+	@Test
+	void aChannelThatStopsAnsweringStopsTheNearCacheServingWithinItsBound() {
+		NearCache near = this.one.getCache("users").nearCache();
+		this.rows.put("1", "Ada");
+		read(this.one, "1");
+		assertThat(near.get("1", String.class, 0)).isNotNull();
+		long losses = near.channelLosses();
+
+		// Redis answers nobody for a while: the heartbeat's pongs stop, messages could be waiting
+		this.redis.admin().onEveryMaster(commands -> commands.clientPause(1500));
+		await().atMost(Duration.ofMillis(1200)).until(() -> near.get("1", String.class, 0) == null);
+
+		await().atMost(Duration.ofSeconds(5)).until(() -> near.get("1", String.class, 0) != null);
+		assertThat(near.channelLosses()).as("not a loss: nothing was cleared").isEqualTo(losses);
 	}
 
 	private void killPubSubClients() {

@@ -2,6 +2,7 @@ package io.tagcache.redis;
 
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
 import org.junit.jupiter.api.BeforeEach;
@@ -18,12 +19,23 @@ class NearCacheTests {
 
 	private final AtomicLong now = new AtomicLong(1_000_000);
 
+	private final AtomicBoolean live = new AtomicBoolean(true);
+
 	private NearCache near;
 
 	@BeforeEach
 	void serving() {
-		this.near = new NearCache(100, this.now::get);
+		this.near = new NearCache(100, this.now::get, this.live::get);
 		this.near.enable();
+	}
+
+	@Test
+	void nothingIsServedWhileTheChannelHasNotConfirmedLatelyThatItDelivers() {
+		this.near.put(this.near.startRead(), "k", "v", null, 0, 1, List.of("t"));
+		this.live.set(false);
+		assertThat(this.near.get("k", null, 0)).as("messages may wait unapplied").isNull();
+		this.live.set(true);
+		assertThat(this.near.get("k", null, 0)).as("kept meanwhile").isNotNull();
 	}
 
 	@Test
