@@ -80,6 +80,8 @@ final class InvalidationChannel implements AutoCloseable {
 
 	private final ScheduledExecutorService executor;
 
+	private final ScheduledExecutorService heartbeats;
+
 	/** The near cache of each channel (a cache with several shards has one channel per shard). */
 	private final Map<String, NearCache> nearCaches = new ConcurrentHashMap<>();
 
@@ -145,7 +147,13 @@ final class InvalidationChannel implements AutoCloseable {
 		if (eventsChannel != null) {
 			scheduleRound(0);
 		}
-		this.executor.scheduleWithFixedDelay(this::heartbeat, HEARTBEAT.toMillis(), HEARTBEAT.toMillis(),
+		// a thread of its own: a round of subscriptions or an event listener must not hold the heartbeat back
+		this.heartbeats = Executors.newSingleThreadScheduledExecutor(runnable -> {
+			Thread thread = new Thread(runnable, "tagcache-near-cache-heartbeat");
+			thread.setDaemon(true);
+			return thread;
+		});
+		this.heartbeats.scheduleWithFixedDelay(this::heartbeat, HEARTBEAT.toMillis(), HEARTBEAT.toMillis(),
 				TimeUnit.MILLISECONDS);
 	}
 
@@ -163,6 +171,10 @@ final class InvalidationChannel implements AutoCloseable {
 	 * that stops answering, or a JVM that paused, lets the confirmation age: near caches stop serving.
 	 */
 	private void heartbeat() {
+		if (this.nearCaches.isEmpty()) {
+			// events only: nothing is served on the strength of this channel
+			return;
+		}
 		for (Object pipe : this.active) {
 			long sent = System.nanoTime();
 			@SuppressWarnings("unchecked")
@@ -479,6 +491,7 @@ final class InvalidationChannel implements AutoCloseable {
 			redisClient = this.client;
 		}
 		this.executor.shutdownNow();
+		this.heartbeats.shutdownNow();
 		if (redisClient != null) {
 			redisClient.removeListener(this.stateListener);
 		}

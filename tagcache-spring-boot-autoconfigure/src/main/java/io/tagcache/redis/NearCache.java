@@ -207,6 +207,11 @@ final class NearCache {
 		return this.serving;
 	}
 
+	/** Whether hits are served now: serving, and the channel confirmed lately that it delivers. */
+	boolean isLive() {
+		return this.serving && this.live.getAsBoolean();
+	}
+
 	long size() {
 		this.entries.cleanUp();
 		return this.entries.estimatedSize();

@@ -160,13 +160,14 @@ public final class RedisTaggedCache implements TaggedCache {
 	}
 
 	/**
-	 * Whether the cache's near cache serves values: it has one, and the subscription that tells it of
-	 * other instances' changes is up (after a loss, once it is subscribed again).
+	 * Whether the cache's near cache serves values: it has one, the subscription that tells it of other
+	 * instances' changes is up (after a loss, once it is subscribed again), and its heartbeat confirmed
+	 * lately that the messages published before were applied.
 	 * @return whether near hits are possible now
 	 */
 	public boolean isNearCacheServing() {
 		NearCache near = this.near;
-		return near != null && near.isServing();
+		return near != null && near.isLive();
 	}
 
 	/** Test seam: the uniform random numbers early refresh draws, in [0, 1). */
