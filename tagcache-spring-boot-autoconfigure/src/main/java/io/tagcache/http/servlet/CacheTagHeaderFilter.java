@@ -135,7 +135,8 @@ public class CacheTagHeaderFilter extends OncePerRequestFilter implements Uncach
 	private void count(String reason, String path, String why) {
 		this.uncacheable.computeIfAbsent(reason, key -> new LongAdder()).increment();
 		if (this.reported.size() < MAX_REPORTED && this.reported.add(reason + " " + path)) {
-			logger.warn("Response of " + path + " marked uncacheable for HTTP caches (logged once per path): " + why);
+			String what = AFTER_COMMIT.equals(reason) ? " lacks cache tags" : " marked uncacheable for HTTP caches";
+			logger.warn("Response of " + path + what + " (logged once per path and reason): " + why);
 		}
 	}
 
