@@ -1,9 +1,11 @@
 package io.tagcache.http;
 
+import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
@@ -16,6 +18,7 @@ import io.tagcache.TaggedCacheManager;
 import io.tagcache.annotation.CacheableTagged;
 import io.tagcache.http.servlet.CacheTagHeaderFilter;
 import io.tagcache.test.RedisTopology;
+import jakarta.servlet.http.HttpServletResponse;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -152,6 +155,15 @@ class CacheTagHeadersHttpIntegrationTests {
 	}
 
 	@Test
+	void aCachedCallAfterTheBodyStartedIsCountedAsItsTagsCannotBeWritten() throws Exception {
+		long before = this.filter.getUncacheable(CacheTagHeaderFilter.AFTER_COMMIT);
+		HttpResponse<String> response = get("/streamed/5");
+		assertThat(response.body()).isEqualTo("start user 5 in 1");
+		assertThat(response.headers().firstValue("xkey")).isEmpty();
+		assertThat(this.filter.getUncacheable(CacheTagHeaderFilter.AFTER_COMMIT)).isEqualTo(before + 1);
+	}
+
+	@Test
 	void tagsAreEncodedInTheHeaders() throws Exception {
 		HttpResponse<String> response = get("/users/1/with-location/7?suffix=%20b");
 		assertThat(response.headers().firstValue("xkey")).hasValue("user-1%20b loc-7");
@@ -244,6 +256,14 @@ class CacheTagHeadersHttpIntegrationTests {
 		@GetMapping("/flaky/{id}")
 		String flaky(@PathVariable long id) {
 			return this.users.flaky(id);
+		}
+
+		/** Writes the body before it calls the cached method: the headers are gone by then. */
+		@GetMapping("/streamed/{id}")
+		void streamed(@PathVariable long id, HttpServletResponse response) throws IOException {
+			response.getOutputStream().write("start ".getBytes(StandardCharsets.UTF_8));
+			response.getOutputStream().flush();
+			response.getOutputStream().write(this.users.user(id, 1, "").getBytes(StandardCharsets.UTF_8));
 		}
 
 		@GetMapping("/plain")
