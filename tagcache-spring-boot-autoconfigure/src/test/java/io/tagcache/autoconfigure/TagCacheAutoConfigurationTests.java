@@ -11,15 +11,21 @@ import io.tagcache.TagCacheConfigurationException;
 import io.tagcache.TaggedCacheManager;
 import io.tagcache.actuate.TagCacheEndpoint;
 import io.tagcache.actuate.TagCacheHealthIndicator;
-import io.tagcache.metrics.TaggedCacheMeterBinderProvider;
 import io.tagcache.annotation.CacheableTagged;
 import io.tagcache.annotation.InvalidateTags;
 import io.tagcache.autoconfigure.sample.Order;
 import io.tagcache.autoconfigure.sample.SampleApplicationPackage;
+import io.tagcache.http.TagPurgeQueue;
+import io.tagcache.http.TagPurger;
+import io.tagcache.http.TagPurges;
+import io.tagcache.http.servlet.CacheTagHeaderFilter;
+import io.tagcache.metrics.TaggedCacheMeterBinderProvider;
 import io.tagcache.redis.RedisTaggedCache;
 import io.tagcache.redis.RedisTaggedCacheConfiguration;
 import io.tagcache.redis.RedisTaggedCacheManager;
 import io.tagcache.test.RedisTopology;
+import io.tagcache.test.VarnishServer;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -286,14 +292,36 @@ class TagCacheAutoConfigurationTests {
 	}
 
 	@Test
+	void aPurgeThatFailsNeitherFailsTheInvalidationNorIsLost() {
+		new ApplicationContextRunner()
+			.withConfiguration(AutoConfigurations.of(DataRedisAutoConfiguration.class, TagCacheAutoConfiguration.class,
+					TagCacheHttpAutoConfiguration.class, TagCachePurgeAutoConfiguration.class))
+			.withPropertyValues(redisProperties(RedisTopology.STANDALONE))
+			.withPropertyValues("tagcache.key-prefix=" + uniquePrefix(),
+					"tagcache.http.varnish.purge-urls=http://127.0.0.1:" + VarnishServer.freePort() + "/")
+			.run(context -> {
+				TagPurgeQueue varnish = context.getBean(TagPurges.class).getQueues().get(0);
+				RedisTaggedCacheManager manager = context.getBean(RedisTaggedCacheManager.class);
+				manager.getCache("users").put(1L, "Ada", List.of("user-1"));
+
+				assertThat(manager.invalidate("user-1")).as("the invalidation itself").isEqualTo(1);
+
+				Awaitility.await()
+					.atMost(Duration.ofSeconds(10))
+					.until(() -> varnish.getCount(TagPurgeQueue.FAILED) > 0);
+				assertThat(varnish.getPending()).as("kept for the next attempt").isEqualTo(1);
+			});
+	}
+
+	@Test
 	void theHttpEdgeIsOffUntilConfigured() {
 		new WebApplicationContextRunner()
 			.withConfiguration(AutoConfigurations.of(DataRedisAutoConfiguration.class, TagCacheAutoConfiguration.class,
 					TagCacheHttpAutoConfiguration.class, TagCachePurgeAutoConfiguration.class))
 			.withPropertyValues(redisProperties(RedisTopology.STANDALONE))
-			.run(context -> assertThat(context).doesNotHaveBean(io.tagcache.http.servlet.CacheTagHeaderFilter.class)
-				.doesNotHaveBean(io.tagcache.http.TagPurger.class)
-				.doesNotHaveBean(io.tagcache.http.TagPurges.class));
+			.run(context -> assertThat(context).doesNotHaveBean(CacheTagHeaderFilter.class)
+				.doesNotHaveBean(TagPurger.class)
+				.doesNotHaveBean(TagPurges.class));
 	}
 
 	@Test
