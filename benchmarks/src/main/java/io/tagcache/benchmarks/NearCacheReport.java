@@ -4,7 +4,6 @@ import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryMXBean;
 import java.nio.file.Files;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -174,24 +173,7 @@ public final class NearCacheReport {
 	}
 
 	private void oneThread(Map<String, LongConsumer> variants, long[] ids, String baseline, String title) {
-		Map<String, long[]> latencies = new LinkedHashMap<>();
-		variants.keySet().forEach(name -> latencies.put(name, new long[ROUNDS * CALLS_PER_TURN]));
-		List<String> names = new ArrayList<>(variants.keySet());
-		int cursor = 0;
-		for (int round = 0; round < ROUNDS; round++) {
-			for (int v = 0; v < names.size(); v++) {
-				String name = names.get((v + round) % names.size());
-				LongConsumer variant = variants.get(name);
-				long[] samples = latencies.get(name);
-				for (int i = 0; i < CALLS_PER_TURN; i++) {
-					long id = ids[cursor++ & 0xFFFF];
-					long started = System.nanoTime();
-					variant.accept(id);
-					samples[round * CALLS_PER_TURN + i] = System.nanoTime() - started;
-				}
-			}
-		}
-		latencies.values().forEach(Arrays::sort);
+		Map<String, long[]> latencies = Turns.timeEach(variants, ids, ROUNDS, CALLS_PER_TURN);
 		long[] base = latencies.get(baseline);
 		print("### %s (%,d calls per variant, each timed with System.nanoTime)%n", title, ROUNDS * CALLS_PER_TURN);
 		print("| Variant | p50 us | p99 us | mean us | %s p50 / p50 | %s mean / mean |", baseline, baseline);

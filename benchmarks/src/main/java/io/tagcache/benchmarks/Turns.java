@@ -81,6 +81,33 @@ final class Turns {
 		return counts;
 	}
 
+	/**
+	 * Interleaved single-threaded turns in which every call is timed: in each round every variant makes
+	 * {@code callsPerTurn} calls, starting from a different variant each round.
+	 * @return each variant's call durations in nanoseconds, sorted
+	 */
+	static Map<String, long[]> timeEach(Map<String, LongConsumer> variants, long[] ids, int rounds, int callsPerTurn) {
+		Map<String, long[]> latencies = new LinkedHashMap<>();
+		variants.keySet().forEach(name -> latencies.put(name, new long[rounds * callsPerTurn]));
+		List<String> names = new ArrayList<>(variants.keySet());
+		int cursor = 0;
+		for (int round = 0; round < rounds; round++) {
+			for (int v = 0; v < names.size(); v++) {
+				String name = names.get((v + round) % names.size());
+				LongConsumer variant = variants.get(name);
+				long[] samples = latencies.get(name);
+				for (int i = 0; i < callsPerTurn; i++) {
+					long id = ids[cursor++ & 0xFFFF];
+					long started = System.nanoTime();
+					variant.accept(id);
+					samples[round * callsPerTurn + i] = System.nanoTime() - started;
+				}
+			}
+		}
+		latencies.values().forEach(Arrays::sort);
+		return latencies;
+	}
+
 	/** Calls per second of a turn's {calls, nanos}. */
 	static double rate(long[] counts) {
 		return counts[0] * 1e9 / counts[1];
