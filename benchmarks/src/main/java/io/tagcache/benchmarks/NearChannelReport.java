@@ -243,7 +243,7 @@ public final class NearChannelReport {
 				Object keys = content.get(1);
 				this.messages.incrementAndGet();
 				if (!(keys instanceof List<?> list)) {
-					// a flush (FLUSHALL/FLUSHDB): >2 invalidate _
+					// a flush of the whole keyspace: >2 invalidate _
 					this.flushes.incrementAndGet();
 					this.wireBytes.addAndGet(4 + bulk(10) + 3);
 					return;
