@@ -214,13 +214,26 @@ public final class RedisTaggedCache implements TaggedCache {
 		if (near == null) {
 			return toWrapper(readStored(keyspaceOf(key), key), type);
 		}
-		NearCache.Entry kept = near.get(key, type, 0);
+		NearCache.Entry kept = nearHit(near, key, type, 0);
 		if (kept != null) {
-			this.counters.hits.increment();
 			return new SimpleValueWrapper(kept.value());
 		}
 		long token = near.startRead();
-		StoredEntry entry = readStored(keyspaceOf(key), key);
+		return toKeptWrapper(token, key, readStored(keyspaceOf(key), key), type);
+	}
+
+	/** The entry the near cache serves, counted as a hit; {@code null} on a near miss. */
+	private NearCache.@Nullable Entry nearHit(NearCache near, String key, @Nullable Type type, double marginFactor) {
+		NearCache.Entry kept = near.get(key, type, marginFactor);
+		if (kept != null) {
+			this.counters.hits.increment();
+		}
+		return kept;
+	}
+
+	/** A plain lookup's value read from Redis (see {@link #toWrapper}), kept in the near cache when it is one. */
+	private @Nullable ValueWrapper toKeptWrapper(long token, String key, @Nullable StoredEntry entry,
+			@Nullable Type type) {
 		ValueWrapper value = toWrapper(entry, type);
 		if (value != null && entry != null) {
 			keep(token, key, value.get(), type, entry);
@@ -245,22 +258,15 @@ public final class RedisTaggedCache implements TaggedCache {
 		NearCache near = this.near;
 		long token = NearCache.NOT_SERVING;
 		if (near != null) {
-			NearCache.Entry kept = near.get(key, type, 0);
+			NearCache.Entry kept = nearHit(near, key, type, 0);
 			if (kept != null) {
-				this.counters.hits.increment();
 				return CompletableFuture.completedFuture(new SimpleValueWrapper(kept.value()));
 			}
 			token = near.startRead();
 		}
 		long read = token;
 		return this.guard.callAsync("get", this.name, this.counters, () -> this.writer.readAsync(keyspaceOf(key), key))
-			.thenApply(entry -> {
-				ValueWrapper value = toWrapper(entry, type);
-				if (value != null && entry != null) {
-					keep(read, key, value.get(), type, entry);
-				}
-				return value;
-			});
+			.thenApply(entry -> toKeptWrapper(read, key, entry, type));
 	}
 
 	/** A plain lookup's value: a stale entry (expired, kept for stale-if-error, or soft-invalidated) is a miss. */
@@ -414,10 +420,9 @@ public final class RedisTaggedCache implements TaggedCache {
 		NearCache near = this.near;
 		if (near != null) {
 			// within the window of early refresh an entry is Redis's to decide about
-			NearCache.Entry kept = near.get(call.redisKey(), call.valueType(),
+			NearCache.Entry kept = nearHit(near, call.redisKey(), call.valueType(),
 					this.configuration.getEarlyRefreshBeta() * MAX_XFETCH_FACTOR);
 			if (kept != null) {
-				this.counters.hits.increment();
 				served(call, kept.tags, false);
 				return CompletableFuture.completedFuture((T) kept.value());
 			}
